@@ -1,0 +1,24 @@
+/** POST /payment/v2/payment-links — create a link (Idempotency-Key aware). */
+import { createPaymentLink, toResource } from '../../shared/domain/payment-link.js';
+import { createPaymentLinkSchema } from '../../shared/domain/schemas.js';
+import { parseOrThrow } from '../../shared/domain/validate.js';
+import type { AppDeps } from '../../shared/deps.js';
+import { jsonResponse, merchantOf, readJsonBody } from '../../shared/http/api.js';
+import { apiChain } from '../../shared/http/api-chain.js';
+import { idempotentPost } from '../../shared/http/idempotent.js';
+
+export const makeHandler = (deps: AppDeps) =>
+  apiChain(deps, { authenticated: true }).handler(async (event, context) => {
+    const merchant = merchantOf(context);
+    return idempotentPost(event, merchant, deps, async () => {
+      const input = parseOrThrow(createPaymentLinkSchema, readJsonBody(event));
+      const link = await createPaymentLink(input, merchant, {
+        store: deps.links,
+        clock: deps.clock,
+        ids: deps.ids,
+        urlPolicy: deps.urlPolicy,
+      });
+      const resource = toResource(link, deps.urls(event));
+      return jsonResponse(201, resource, { location: resource.links.self.href });
+    });
+  });

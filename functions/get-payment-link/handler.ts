@@ -1,0 +1,11 @@
+/** GET /payment/v2/payment-links/{id} — one of the caller's links; anyone else's is a 404. */
+import { getOwnLink, toResource } from '../../shared/domain/payment-link.js';
+import type { AppDeps } from '../../shared/deps.js';
+import { jsonResponse, merchantOf, pathParameter } from '../../shared/http/api.js';
+import { apiChain } from '../../shared/http/api-chain.js';
+
+export const makeHandler = (deps: AppDeps) =>
+  apiChain(deps, { authenticated: true }).handler(async (event, context) => {
+    const link = await getOwnLink(pathParameter(event, 'id'), merchantOf(context), deps.links);
+    return jsonResponse(200, toResource(link, deps.urls(event)));
+  });

@@ -1,0 +1,21 @@
+/** GET /payment/v2/payment-links?status=&order_reference=&limit=&cursor= — newest first. */
+import { listOwnLinks, toResource } from '../../shared/domain/payment-link.js';
+import { DEFAULT_PAGE_SIZE, listPaymentLinksQuerySchema } from '../../shared/domain/schemas.js';
+import { parseOrThrow } from '../../shared/domain/validate.js';
+import type { AppDeps } from '../../shared/deps.js';
+import { jsonResponse, merchantOf } from '../../shared/http/api.js';
+import { apiChain } from '../../shared/http/api-chain.js';
+
+export const makeHandler = (deps: AppDeps) =>
+  apiChain(deps, { authenticated: true }).handler(async (event, context) => {
+    const query = parseOrThrow(listPaymentLinksQuerySchema, event.queryStringParameters ?? {});
+    const page = await listOwnLinks(
+      merchantOf(context),
+      { ...(query.status ? { status: query.status } : {}), ...(query.order_reference ? { order_reference: query.order_reference } : {}) },
+      query.limit ?? DEFAULT_PAGE_SIZE,
+      query.cursor,
+      deps.links,
+    );
+    const urls = deps.urls(event);
+    return jsonResponse(200, { items: page.items.map((l) => toResource(l, urls)), next_cursor: page.next_cursor });
+  });

@@ -1,0 +1,18 @@
+/** POST /oauth/token — OAuth2 client credentials (RFC 6749 §4.4). */
+import { issueAccessToken, parseBasicAuth } from '../../shared/domain/auth.js';
+import { OAuthError } from '../../shared/domain/errors.js';
+import type { AppDeps } from '../../shared/deps.js';
+import { header, jsonResponse, readFormBody } from '../../shared/http/api.js';
+import { apiChain } from '../../shared/http/api-chain.js';
+
+export const makeHandler = (deps: AppDeps) =>
+  apiChain(deps, { authenticated: false }).handler(async (event) => {
+    let form: Record<string, string>;
+    try {
+      form = readFormBody(event);
+    } catch (err) {
+      throw new OAuthError('invalid_request', err instanceof Error ? err.message : 'invalid request');
+    }
+    const token = await issueAccessToken(form, parseBasicAuth(header(event, 'authorization')), deps);
+    return jsonResponse(200, token, { pragma: 'no-cache' });
+  });

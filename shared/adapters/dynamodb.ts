@@ -1,0 +1,37 @@
+/**
+ * The single table (see infra/paylink-stack.ts for the key schema and why). Item keys are built
+ * here, in pure functions, so tests and the stack read the same names.
+ */
+import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+
+export const TABLE_KEYS = {
+  partition: 'PK',
+  sort: 'SK',
+  /** All of a merchant's links, newest first. */
+  byEntity: { name: 'by-entity', partition: 'GSI1PK', sort: 'GSI1SK' },
+  /** A merchant's links in one status, newest first. */
+  byEntityStatus: { name: 'by-entity-status', partition: 'GSI2PK', sort: 'GSI2SK' },
+  /** A merchant's links for one order reference, newest first. */
+  byEntityOrder: { name: 'by-entity-order', partition: 'GSI3PK', sort: 'GSI3SK' },
+  /** Epoch seconds; DynamoDB TTL deletes the item some time after (idempotency records). */
+  ttl: 'ttl',
+} as const;
+
+export const keys = {
+  link: (id: string) => ({ PK: `LINK#${id}`, SK: 'LINK' }),
+  merchant: (entityId: string) => ({ PK: `MERCHANT#${entityId}`, SK: 'PROFILE' }),
+  client: (clientId: string) => ({ PK: `CLIENT#${clientId}`, SK: 'CLIENT' }),
+  apiKey: (digest: string) => ({ PK: `APIKEY#${digest}`, SK: 'APIKEY' }),
+  idempotency: (scopedKey: string) => ({ PK: `IDEMPOTENCY#${scopedKey}`, SK: 'IDEMPOTENCY' }),
+} as const;
+
+export function makeDocumentClient(config: DynamoDBClientConfig = {}): DynamoDBDocumentClient {
+  return DynamoDBDocumentClient.from(new DynamoDBClient(config), {
+    marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },
+  });
+}
+
+export function isConditionalCheckFailed(err: unknown): boolean {
+  return err instanceof Error && err.name === 'ConditionalCheckFailedException';
+}

@@ -1,0 +1,22 @@
+/** Everything a handler may be given. Built once per process by shared/adapters/compose.ts. */
+import type { PublicUrls } from './domain/payment-link.js';
+import type { AccessTokens, Clock, EventBus, IdGenerator, IdempotencyStore, LinkStore, MerchantDirectory } from './domain/ports.js';
+import type { UrlPolicy } from './domain/url-policy.js';
+import type { ApiEvent } from './http/api.js';
+import type { Logger } from './logger.js';
+
+export interface AppDeps {
+  links: LinkStore;
+  merchants: MerchantDirectory;
+  idempotency: IdempotencyStore;
+  tokens: AccessTokens;
+  bus: EventBus;
+  clock: Clock;
+  ids: IdGenerator;
+  urlPolicy: UrlPolicy;
+  /** Public base URLs; on AWS derived from the request unless configured (custom domain). */
+  urls: (event?: ApiEvent) => PublicUrls;
+  logger: Logger;
+}
+
+export const systemClock: Clock = { now: () => new Date() };

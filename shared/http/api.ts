@@ -1,0 +1,97 @@
+/** Shapes shared by the API Gateway (REST, proxy integration) handlers. */
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { MalformedRequestError, PayloadTooLargeError, UnsupportedMediaTypeError } from '../domain/errors.js';
+import type { Merchant } from '../domain/ports.js';
+
+export type ApiEvent = APIGatewayProxyEvent;
+export type ApiResult = APIGatewayProxyResult;
+
+/** Lambda context plus what the authentication middleware found. */
+export interface ApiContext extends Context {
+  merchant?: Merchant;
+}
+
+export const MAX_BODY_BYTES = 256 * 1024;
+
+const BASE_HEADERS = { 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' };
+
+export function jsonResponse(statusCode: number, body: unknown, headers: Record<string, string> = {}): ApiResult {
+  return {
+    statusCode,
+    headers: { 'content-type': 'application/json', ...BASE_HEADERS, ...headers },
+    body: JSON.stringify(body),
+  };
+}
+
+/** Header lookup; @middy/http-header-normalizer has lower-cased the names already. */
+export function header(event: ApiEvent, name: string): string | undefined {
+  return event.headers?.[name.toLowerCase()] ?? undefined;
+}
+
+export function rawBody(event: ApiEvent): string {
+  if (event.body == null) return '';
+  return event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
+}
+
+function bodyBytes(event: ApiEvent): number {
+  if (event.body == null) return 0;
+  return event.isBase64Encoded ? Buffer.from(event.body, 'base64').length : Buffer.byteLength(event.body, 'utf8');
+}
+
+export function checkBodySize(event: ApiEvent): void {
+  if (bodyBytes(event) > MAX_BODY_BYTES) {
+    throw new PayloadTooLargeError(`the request body must be at most ${MAX_BODY_BYTES} bytes`);
+  }
+}
+
+function mediaType(event: ApiEvent): string {
+  return (header(event, 'content-type') ?? '').split(';')[0]!.trim().toLowerCase();
+}
+
+/** The JSON body of a request: 413 when too large, 415 when not JSON, 400 when malformed. */
+export function readJsonBody(event: ApiEvent): unknown {
+  checkBodySize(event);
+  const type = mediaType(event);
+  if (type !== 'application/json' && !/^application\/[a-z0-9.+-]+\+json$/.test(type)) {
+    throw new UnsupportedMediaTypeError('the request body must be application/json');
+  }
+  const text = rawBody(event);
+  if (text.trim() === '') throw new MalformedRequestError('the request body is empty; a JSON object is expected');
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new MalformedRequestError('the request body is not valid JSON');
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new MalformedRequestError('the request body must be a JSON object');
+  }
+  return parsed;
+}
+
+/** The x-www-form-urlencoded body of a request (OAuth token endpoint). */
+export function readFormBody(event: ApiEvent): Record<string, string> {
+  checkBodySize(event);
+  if (mediaType(event) !== 'application/x-www-form-urlencoded') {
+    throw new UnsupportedMediaTypeError('the request body must be application/x-www-form-urlencoded');
+  }
+  const params = new URLSearchParams(rawBody(event));
+  const out: Record<string, string> = {};
+  for (const [k, v] of params) {
+    // RFC 6749 §3.2: parameters must not be included more than once.
+    if (k in out) throw new MalformedRequestError(`the parameter ${k} is repeated`);
+    out[k] = v;
+  }
+  return out;
+}
+
+export function pathParameter(event: ApiEvent, name: string): string {
+  const value = event.pathParameters?.[name];
+  if (!value) throw new MalformedRequestError(`the path parameter ${name} is missing`);
+  return value;
+}
+
+export function merchantOf(context: ApiContext): Merchant {
+  if (!context.merchant) throw new Error('authenticate() middleware is not in the chain');
+  return context.merchant;
+}

@@ -1,0 +1,42 @@
+/**
+ * The REST API's routes, in one place: the CDK stack creates API Gateway methods from this list and
+ * the sandbox's HTTP server routes requests with it, so the two cannot drift apart.
+ */
+export interface Route {
+  method: 'GET' | 'POST';
+  /** API Gateway resource path, with {param} segments. */
+  path: string;
+  /** Folder under functions/ holding handler.ts (makeHandler) and index.ts (the Lambda entry). */
+  fn: string;
+  /** Whether API Gateway requires the x-api-key (usage plans); the handler checks it as well. */
+  apiKeyRequired: boolean;
+}
+
+export const ROUTES: readonly Route[] = [
+  { method: 'POST', path: '/oauth/token', fn: 'oauth-token', apiKeyRequired: false },
+  { method: 'POST', path: '/payment/v2/payment-links', fn: 'create-payment-link', apiKeyRequired: true },
+  { method: 'GET', path: '/payment/v2/payment-links', fn: 'list-payment-links', apiKeyRequired: true },
+  { method: 'GET', path: '/payment/v2/payment-links/{id}', fn: 'get-payment-link', apiKeyRequired: true },
+  { method: 'POST', path: '/payment/v2/payment-links/{id}/cancel', fn: 'cancel-payment-link', apiKeyRequired: true },
+];
+
+/** Matches a concrete path against a route path; returns the path parameters or undefined. */
+export function matchPath(routePath: string, actual: string): Record<string, string> | undefined {
+  const want = routePath.split('/');
+  const got = actual.split('/');
+  if (want.length !== got.length) return undefined;
+  const params: Record<string, string> = {};
+  for (let i = 0; i < want.length; i++) {
+    const w = want[i]!;
+    const g = got[i]!;
+    if (w.startsWith('{') && w.endsWith('}')) {
+      if (g === '') return undefined;
+      try {
+        params[w.slice(1, -1)] = decodeURIComponent(g);
+      } catch {
+        return undefined;
+      }
+    } else if (w !== g) return undefined;
+  }
+  return params;
+}
