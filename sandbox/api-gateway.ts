@@ -1,0 +1,106 @@
+/**
+ * Turns a node HTTP request into the API Gateway REST proxy event the Lambda handlers receive, and
+ * their result back into an HTTP response. Routing uses the same ROUTES the CDK stack deploys.
+ */
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+
+/** API Gateway's own payload limit; our handlers enforce the smaller API limit themselves. */
+export const GATEWAY_MAX_BODY_BYTES = 10 * 1024 * 1024;
+
+export class BodyTooLargeForGateway extends Error {}
+
+export async function readRequestBody(req: IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > GATEWAY_MAX_BODY_BYTES) throw new BodyTooLargeForGateway();
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+const TEXTUAL = /^(application\/(json|x-www-form-urlencoded|[a-z0-9.+-]+\+json)|text\/)/i;
+
+export function toProxyEvent(
+  req: IncomingMessage,
+  url: URL,
+  body: Buffer,
+  route: { resource: string; pathParameters: Record<string, string> },
+  stage: string,
+): APIGatewayProxyEvent {
+  const headers: Record<string, string> = {};
+  const multiValueHeaders: Record<string, string[]> = {};
+  for (let i = 0; i < req.rawHeaders.length; i += 2) {
+    const name = req.rawHeaders[i]!;
+    const value = req.rawHeaders[i + 1]!;
+    headers[name] = value;
+    (multiValueHeaders[name] ??= []).push(value);
+  }
+  const query: Record<string, string> = {};
+  const multiQuery: Record<string, string[]> = {};
+  for (const [k, v] of url.searchParams) {
+    query[k] = v;
+    (multiQuery[k] ??= []).push(v);
+  }
+  const hasQuery = Object.keys(query).length > 0;
+  const textual = TEXTUAL.test(String(req.headers['content-type'] ?? ''));
+  return {
+    resource: route.resource,
+    path: url.pathname,
+    httpMethod: req.method ?? 'GET',
+    headers,
+    multiValueHeaders,
+    queryStringParameters: hasQuery ? query : null,
+    multiValueQueryStringParameters: hasQuery ? multiQuery : null,
+    pathParameters: Object.keys(route.pathParameters).length > 0 ? route.pathParameters : null,
+    stageVariables: null,
+    body: body.length === 0 ? null : textual ? body.toString('utf8') : body.toString('base64'),
+    isBase64Encoded: body.length > 0 && !textual,
+    requestContext: {
+      accountId: '000000000000',
+      apiId: 'sandbox',
+      authorizer: null,
+      domainName: String(req.headers.host ?? 'localhost'),
+      domainPrefix: 'sandbox',
+      extendedRequestId: randomUUID(),
+      httpMethod: req.method ?? 'GET',
+      identity: {
+        accessKey: null,
+        accountId: null,
+        apiKey: null,
+        apiKeyId: null,
+        caller: null,
+        clientCert: null,
+        cognitoAuthenticationProvider: null,
+        cognitoAuthenticationType: null,
+        cognitoIdentityId: null,
+        cognitoIdentityPoolId: null,
+        principalOrgId: null,
+        sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
+        user: null,
+        userAgent: String(req.headers['user-agent'] ?? ''),
+        userArn: null,
+      },
+      path: `/${stage}${url.pathname}`,
+      protocol: `HTTP/${req.httpVersion}`,
+      requestId: randomUUID(),
+      requestTime: new Date().toUTCString(),
+      requestTimeEpoch: Date.now(),
+      resourceId: 'sandbox',
+      resourcePath: route.resource,
+      stage,
+    },
+  };
+}
+
+export function writeResult(res: ServerResponse, result: APIGatewayProxyResult): void {
+  const headers: Record<string, string | string[]> = {};
+  for (const [k, v] of Object.entries(result.headers ?? {})) headers[k] = String(v);
+  for (const [k, v] of Object.entries(result.multiValueHeaders ?? {})) headers[k] = v.map(String);
+  const body = result.isBase64Encoded ? Buffer.from(result.body, 'base64') : Buffer.from(result.body ?? '', 'utf8');
+  res.writeHead(result.statusCode, headers);
+  res.end(body);
+}

@@ -1,0 +1,43 @@
+/** `npm start`: the whole service on localhost, with the demo merchants, printing where things are. */
+import { join } from 'node:path';
+import { createLogger, type LogLevel } from '../shared/logger.js';
+import { DEMO_MERCHANTS } from './demo-merchants.js';
+import { startSandbox } from './sandbox.js';
+
+const dataDir = join(process.cwd(), '.sandbox');
+const sandbox = await startSandbox({
+  port: Number(process.env.PORT ?? 3000),
+  host: process.env.HOST ?? '127.0.0.1',
+  dataDir,
+  reset: process.env.PAYLINK_SANDBOX_RESET === '1',
+  logger: createLogger({ level: (process.env.LOG_LEVEL as LogLevel | undefined) ?? 'info', bindings: { service: 'paylink-sandbox' } }),
+});
+
+const lines = [
+  '',
+  'Paylink sandbox is running.',
+  `  API base URL      ${sandbox.url}`,
+  `  Health            ${sandbox.url}/health`,
+  `  Token endpoint    POST ${sandbox.url}/oauth/token`,
+  `  Payment links     ${sandbox.url}/payment/v2/payment-links`,
+  `  EventBridge bus   ${sandbox.url}/sandbox/events`,
+  `  Data              ${dataDir} (PAYLINK_SANDBOX_RESET=1 wipes it)`,
+  '',
+  'Demo merchants (sandbox-only credentials):',
+  ...DEMO_MERCHANTS.map(
+    (m) => `  ${m.merchant.entity_id.padEnd(14)} client_id=${m.client_id}  client_secret=${m.client_secret}  x-api-key=${m.api_key}`,
+  ),
+  '',
+  'Press Ctrl+C to stop.',
+  '',
+];
+process.stdout.write(lines.join('\n') + '\n');
+
+let stopping = false;
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    if (stopping) return;
+    stopping = true;
+    void sandbox.stop().then(() => process.exit(0));
+  });
+}

@@ -1,0 +1,203 @@
+/**
+ * The embedded local sandbox: every function in one Node process, on real local stand-ins.
+ * dynalite (on disk or in memory) behind a proxy that emulates the table's stream, the same
+ * handlers that run on Lambda behind an HTTP server that speaks API Gateway's proxy events.
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import dynalite from 'dynalite';
+import { makeHandler as cancelPaymentLink } from '../functions/cancel-payment-link/handler.js';
+import { makeHandler as createPaymentLink } from '../functions/create-payment-link/handler.js';
+import { makeHandler as getPaymentLink } from '../functions/get-payment-link/handler.js';
+import { makeHandler as listPaymentLinks } from '../functions/list-payment-links/handler.js';
+import { makeHandler as oauthToken } from '../functions/oauth-token/handler.js';
+import { makeHandler as streamDispatcher } from '../functions/stream-dispatcher/handler.js';
+import { parseSigningKeys, type SigningKey } from '../shared/adapters/access-tokens.js';
+import { composeDeps } from '../shared/adapters/compose.js';
+import type { Clock } from '../shared/domain/ports.js';
+import { ROUTES, matchPath } from '../shared/routes.js';
+import { createLogger, type Logger } from '../shared/logger.js';
+import type { AppDeps } from '../shared/deps.js';
+import { BodyTooLargeForGateway, readRequestBody, toProxyEvent, writeResult } from './api-gateway.js';
+import { DEMO_MERCHANTS } from './demo-merchants.js';
+import { SandboxEventBus } from './event-bus.js';
+import { lambdaContext } from './lambda-context.js';
+import { StreamDelivery } from './stream-delivery.js';
+import { startStreamProxy } from './stream-proxy.js';
+import { ensureTable } from './table.js';
+
+type ApiHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
+
+const HANDLERS: Record<string, (deps: AppDeps) => ApiHandler> = {
+  'oauth-token': oauthToken,
+  'create-payment-link': createPaymentLink,
+  'get-payment-link': getPaymentLink,
+  'list-payment-links': listPaymentLinks,
+  'cancel-payment-link': cancelPaymentLink,
+};
+
+export interface SandboxOptions {
+  /** HTTP port; 0 picks a free one. */
+  port?: number;
+  host?: string;
+  /** Where dynalite keeps its data; undefined keeps everything in memory. */
+  dataDir?: string;
+  /** Wipe dataDir first. */
+  reset?: boolean;
+  clock?: Clock;
+  logger?: Logger;
+  tableName?: string;
+}
+
+export interface Sandbox {
+  url: string;
+  port: number;
+  tableName: string;
+  /** A document client on the sandbox's table (through the stream emulation). */
+  db: DynamoDBDocumentClient;
+  deps: AppDeps;
+  bus: SandboxEventBus;
+  stream: StreamDelivery;
+  stop(): Promise<void>;
+}
+
+const STAGE = 'v1';
+const REGION = 'eu-west-1';
+
+function loadOrCreateSigningKeys(dataDir: string | undefined): SigningKey[] {
+  const fresh = () => JSON.stringify([{ kid: `sandbox-${randomBytes(4).toString('hex')}`, secret: randomBytes(48).toString('base64url') }]);
+  if (!dataDir) return parseSigningKeys(fresh());
+  const file = join(dataDir, 'token-keys.json');
+  if (!existsSync(file)) writeFileSync(file, fresh(), { mode: 0o600 });
+  return parseSigningKeys(readFileSync(file, 'utf8'));
+}
+
+function problem(status: number, title: string, detail: string): APIGatewayProxyResult {
+  return {
+    statusCode: status,
+    headers: { 'content-type': 'application/problem+json' },
+    body: JSON.stringify({ type: 'about:blank', title, status, detail }),
+  };
+}
+
+export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
+  const logger = options.logger ?? createLogger({ level: 'warn' });
+  const tableName = options.tableName ?? 'paylink-sandbox';
+  if (options.dataDir) {
+    if (options.reset) rmSync(options.dataDir, { recursive: true, force: true });
+    mkdirSync(options.dataDir, { recursive: true });
+  }
+
+  // DynamoDB: dynalite, and the stream-emulating proxy in front of it.
+  const dynamo = dynalite({
+    ...(options.dataDir ? { path: join(options.dataDir, 'dynamodb') } : {}),
+    createTableMs: 0,
+    deleteTableMs: 0,
+    updateTableMs: 0,
+  });
+  await new Promise<void>((resolve) => dynamo.listen(0, '127.0.0.1', () => resolve()));
+  const dynamoPort = (dynamo.address() as AddressInfo).port;
+  const credentials = { accessKeyId: 'sandbox', secretAccessKey: 'sandbox' };
+  const direct = new DynamoDBClient({ endpoint: `http://127.0.0.1:${dynamoPort}`, region: REGION, credentials });
+  await ensureTable(direct, tableName);
+
+  const bus = new SandboxEventBus();
+  const stream = new StreamDelivery(streamDispatcher({ bus, logger }), logger);
+  const proxy = await startStreamProxy({
+    target: { host: '127.0.0.1', port: dynamoPort },
+    direct,
+    tableName,
+    region: REGION,
+    emit: (record) => stream.push(record),
+  });
+  const db = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: proxy.endpoint, region: REGION, credentials }), {
+    marshallOptions: { removeUndefinedValues: true },
+  });
+
+  const signingKeys = loadOrCreateSigningKeys(options.dataDir);
+  let baseUrl = '';
+  const deps = composeDeps({
+    db,
+    tableName,
+    bus,
+    signingKeys: async () => signingKeys,
+    urlPolicy: 'sandbox',
+    urls: () => ({ apiBaseUrl: baseUrl, payBaseUrl: process.env.PAY_BASE_URL ?? baseUrl }),
+    ...(options.clock ? { clock: options.clock } : {}),
+    logger,
+  });
+  for (const demo of DEMO_MERCHANTS) await deps.merchants.register(demo);
+
+  const handlers = new Map(ROUTES.map((r) => [r, HANDLERS[r.fn]!(deps)]));
+
+  const server: Server = createServer((req, res) => {
+    void (async () => {
+      const url = new URL(req.url ?? '/', 'http://sandbox');
+      if (req.method === 'GET' && url.pathname === '/health') {
+        return writeResult(res, { statusCode: 200, headers: { 'content-type': 'application/json' }, body: '{"status":"ok"}' });
+      }
+      if (req.method === 'GET' && url.pathname === '/sandbox/events') {
+        return writeResult(res, { statusCode: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ events: bus.list() }) });
+      }
+      const matches = ROUTES.flatMap((route) => {
+        const params = matchPath(route.path, url.pathname);
+        return params ? [{ route, params }] : [];
+      });
+      if (matches.length === 0) return writeResult(res, problem(404, 'Not found', `no route for ${url.pathname}`));
+      const match = matches.find((m) => m.route.method === req.method);
+      if (!match) {
+        const allowed = [...new Set(matches.map((m) => m.route.method))].join(', ');
+        const result = problem(405, 'Method not allowed', `use ${allowed}`);
+        return writeResult(res, { ...result, headers: { ...result.headers, allow: allowed } });
+      }
+      let body: Buffer;
+      try {
+        body = await readRequestBody(req);
+      } catch (err) {
+        if (err instanceof BodyTooLargeForGateway) return writeResult(res, problem(413, 'Payload too large', 'request body too large'));
+        throw err;
+      }
+      const event = toProxyEvent(req, url, body, { resource: match.route.path, pathParameters: match.params }, STAGE);
+      const result = await handlers.get(match.route)!(event, lambdaContext(match.route.fn));
+      writeResult(res, result);
+    })().catch((error: unknown) => {
+      logger.error('sandbox server error', { error });
+      if (!res.headersSent) writeResult(res, problem(500, 'Internal Server Error', 'sandbox failure'));
+      else res.end();
+    });
+  });
+  const host = options.host ?? '127.0.0.1';
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, host, () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  baseUrl = `http://${host === '127.0.0.1' || host === '::1' ? 'localhost' : host}:${port}`;
+
+  return {
+    url: baseUrl,
+    port,
+    tableName,
+    db,
+    deps,
+    bus,
+    stream,
+    stop: async () => {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      await stream.drain();
+      await proxy.close();
+      direct.destroy();
+      db.destroy();
+      await new Promise<void>((resolve) => dynamo.close(() => resolve()));
+    },
+  };
+}

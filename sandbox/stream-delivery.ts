@@ -1,0 +1,68 @@
+/**
+ * Delivers emulated stream records to the dispatcher the way the Lambda event source mapping does:
+ * in order, in batches, retrying from the first failed record (ReportBatchItemFailures), and
+ * giving up on a record after a bounded number of attempts (on AWS it then goes to the DLQ).
+ */
+import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
+import type { Logger } from '../shared/logger.js';
+import { lambdaContext } from './lambda-context.js';
+
+export type StreamHandler = (event: DynamoDBStreamEvent, context: ReturnType<typeof lambdaContext>) => Promise<DynamoDBBatchResponse>;
+
+export class StreamDelivery {
+  private queue: DynamoDBRecord[] = [];
+  private running: Promise<void> | undefined;
+  private attempts = 0;
+  readonly deadLetters: DynamoDBRecord[] = [];
+
+  constructor(
+    private readonly handler: StreamHandler,
+    private readonly logger: Logger,
+    private readonly options = { batchSize: 100, maxAttempts: 5, retryDelayMs: 200 },
+  ) {}
+
+  push(record: DynamoDBRecord): void {
+    this.queue.push(record);
+    this.running ??= this.run().finally(() => {
+      this.running = undefined;
+    });
+  }
+
+  /** Resolves once every record pushed so far has been handled (or dead-lettered). */
+  async drain(): Promise<void> {
+    while (this.running) await this.running;
+  }
+
+  private async run(): Promise<void> {
+    while (this.queue.length > 0) {
+      const batch = this.queue.slice(0, this.options.batchSize);
+      let failedAt = -1;
+      try {
+        const result = await this.handler({ Records: batch }, lambdaContext('stream-dispatcher'));
+        const failed = result?.batchItemFailures?.[0]?.itemIdentifier;
+        if (failed !== undefined) {
+          failedAt = batch.findIndex((r) => r.dynamodb?.SequenceNumber === failed);
+          if (failedAt < 0) failedAt = 0;
+        }
+      } catch (error) {
+        this.logger.error('stream dispatcher threw', { error });
+        failedAt = 0;
+      }
+      if (failedAt < 0) {
+        this.queue.splice(0, batch.length);
+        this.attempts = 0;
+        continue;
+      }
+      this.queue.splice(0, failedAt);
+      this.attempts += 1;
+      if (this.attempts >= this.options.maxAttempts) {
+        const dead = this.queue.shift();
+        if (dead) this.deadLetters.push(dead);
+        this.logger.error('stream record dead-lettered', { event_id: dead?.eventID });
+        this.attempts = 0;
+        continue;
+      }
+      await new Promise((r) => setTimeout(r, this.options.retryDelayMs * 2 ** (this.attempts - 1)));
+    }
+  }
+}
