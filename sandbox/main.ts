@@ -4,7 +4,7 @@ import { createLogger, type LogLevel } from '../shared/logger.js';
 import { DEMO_MERCHANTS } from './demo-merchants.js';
 import { startSandbox } from './sandbox.js';
 
-const dataDir = join(process.cwd(), '.sandbox');
+const dataDir = process.env.PAYLINK_SANDBOX_DIR ?? join(process.cwd(), '.sandbox');
 const sandbox = await startSandbox({
   port: Number(process.env.PORT ?? 3000),
   host: process.env.HOST ?? '127.0.0.1',

@@ -1,0 +1,145 @@
+/**
+ * The OpenAPI 3.1 document, built from the same zod schemas that validate requests, so the
+ * document cannot drift from the code. `npm run openapi` writes docs/openapi.json; a test fails
+ * when the committed file is out of date.
+ */
+import { z } from 'zod';
+import {
+  createPaymentLinkSchema,
+  listPaymentLinksQuerySchema,
+  paymentLinkListSchema,
+  paymentLinkResourceSchema,
+  problemSchema,
+  tokenResponseSchema,
+} from '../shared/domain/schemas.js';
+
+const schema = (s: z.ZodType, io: 'input' | 'output' = 'output') => {
+  const json = z.toJSONSchema(s, { target: 'draft-2020-12', io, unrepresentable: 'any' }) as Record<string, unknown>;
+  delete json.$schema;
+  return json;
+};
+
+const problem = (description: string) => ({
+  description,
+  content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } },
+});
+
+const secured = [{ ApiKey: [], BearerToken: [] }];
+const idempotencyKey = {
+  name: 'Idempotency-Key',
+  in: 'header',
+  required: false,
+  description: 'Same key and body within 24 h returns the first response; same key with another body is a 409.',
+  schema: { type: 'string', maxLength: 255 },
+};
+const linkId = { name: 'id', in: 'path', required: true, schema: { type: 'string' } };
+const link = { description: 'The payment link', content: { 'application/json': { schema: { $ref: '#/components/schemas/PaymentLink' } } } };
+const authErrors = {
+  '401': problem('Missing or invalid API key or access token'),
+  '403': problem('API key and access token of different merchants'),
+};
+
+export function buildOpenApi(): Record<string, unknown> {
+  const query = schema(listPaymentLinksQuerySchema, 'input') as { properties: Record<string, Record<string, unknown>> };
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'Paylink API',
+      version: '2.0.0',
+      description:
+        'Pay-by-Link: create, read, list and cancel payment links. Shapes follow the Purse payment-links API (snake_case, amounts in minor units); IXOPAY options (expiration_in_minutes, explicit send_by_email, idempotent cancel) are folded in. Errors are application/problem+json (RFC 9457) with field errors named by JSON pointer.',
+    },
+    servers: [{ url: 'http://localhost:3000', description: 'Local sandbox (npm start)' }],
+    components: {
+      securitySchemes: {
+        ApiKey: { type: 'apiKey', in: 'header', name: 'x-api-key' },
+        BearerToken: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
+        ClientCredentials: { type: 'oauth2', flows: { clientCredentials: { tokenUrl: '/oauth/token', scopes: {} } } },
+      },
+      schemas: {
+        CreatePaymentLinkRequest: schema(createPaymentLinkSchema, 'input'),
+        PaymentLink: schema(paymentLinkResourceSchema),
+        PaymentLinkList: schema(paymentLinkListSchema),
+        TokenResponse: schema(tokenResponseSchema),
+        Problem: schema(problemSchema),
+      },
+    },
+    paths: {
+      '/oauth/token': {
+        post: {
+          summary: 'OAuth2 client credentials token (RFC 6749 §4.4)',
+          description: 'client_id / client_secret in the form body or with HTTP Basic.',
+          requestBody: {
+            required: true,
+            content: {
+              'application/x-www-form-urlencoded': {
+                schema: {
+                  type: 'object',
+                  required: ['grant_type'],
+                  properties: {
+                    grant_type: { const: 'client_credentials' },
+                    client_id: { type: 'string' },
+                    client_secret: { type: 'string' },
+                  },
+                },
+              },
+            },
+          },
+          responses: {
+            '200': { description: 'Token', content: { 'application/json': { schema: { $ref: '#/components/schemas/TokenResponse' } } } },
+            '400': { description: '`unsupported_grant_type` or `invalid_request`' },
+            '401': { description: '`invalid_client`' },
+          },
+        },
+      },
+      '/payment/v2/payment-links': {
+        post: {
+          summary: 'Create a payment link',
+          security: secured,
+          parameters: [idempotencyKey],
+          requestBody: { required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/CreatePaymentLinkRequest' } } } },
+          responses: {
+            '201': link,
+            '400': problem('Validation error; `errors` names each field by JSON pointer'),
+            ...authErrors,
+            '409': problem('Idempotency-Key reused with another request, or still in progress'),
+            '413': problem('Body over 256 KB'),
+            '415': problem('Body is not application/json'),
+          },
+        },
+        get: {
+          summary: "List the caller's payment links, newest first",
+          security: secured,
+          parameters: Object.entries(query.properties).map(([name, s]) => ({ name, in: 'query', required: false, schema: s })),
+          responses: {
+            '200': { description: 'A page', content: { 'application/json': { schema: { $ref: '#/components/schemas/PaymentLinkList' } } } },
+            '400': problem('Invalid filter, limit or cursor'),
+            ...authErrors,
+          },
+        },
+      },
+      '/payment/v2/payment-links/{id}': {
+        get: {
+          summary: 'Get a payment link',
+          security: secured,
+          parameters: [linkId],
+          responses: { '200': link, ...authErrors, '404': problem("Unknown id, or another merchant's link") },
+        },
+      },
+      '/payment/v2/payment-links/{id}/cancel': {
+        post: {
+          summary: 'Cancel a payment link (idempotent)',
+          description: 'CREATED, OPENED or PAYMENT_IN_PROGRESS → CANCELLED. Cancelling a CANCELLED link answers 200 and changes nothing.',
+          security: secured,
+          parameters: [linkId, idempotencyKey],
+          responses: {
+            '200': link,
+            '400': problem('The link is PAID or EXPIRED; nothing changed'),
+            ...authErrors,
+            '404': problem("Unknown id, or another merchant's link"),
+          },
+        },
+      },
+    },
+  };
+}

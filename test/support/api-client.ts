@@ -1,0 +1,65 @@
+/** A small HTTP client for tests that drive the sandbox as a merchant would. */
+import { startSandbox, type Sandbox, type SandboxOptions } from '../../sandbox/sandbox.js';
+
+export interface Reply<T = Record<string, unknown>> {
+  status: number;
+  headers: Headers;
+  body: T;
+  text: string;
+}
+
+export async function call<T = Record<string, unknown>>(
+  base: string,
+  method: string,
+  path: string,
+  options: { headers?: Record<string, string>; json?: unknown; body?: string } = {},
+): Promise<Reply<T>> {
+  const headers: Record<string, string> = { ...(options.headers ?? {}) };
+  let body = options.body;
+  if (options.json !== undefined) {
+    body = JSON.stringify(options.json);
+    headers['content-type'] ??= 'application/json';
+  }
+  const res = await fetch(base + path, { method, headers, ...(body !== undefined ? { body } : {}), redirect: 'manual' });
+  const text = await res.text();
+  let parsed: unknown;
+  try {
+    parsed = text ? JSON.parse(text) : undefined;
+  } catch {
+    parsed = undefined;
+  }
+  return { status: res.status, headers: res.headers, body: parsed as T, text };
+}
+
+export interface MerchantSession {
+  entity_id: string;
+  headers: Record<string, string>;
+  get<T = Record<string, unknown>>(path: string): Promise<Reply<T>>;
+  post<T = Record<string, unknown>>(path: string, json?: unknown, headers?: Record<string, string>): Promise<Reply<T>>;
+}
+
+export async function tokenFor(base: string, clientId: string, secret: string): Promise<string> {
+  const r = await call<{ access_token: string }>(base, 'POST', '/oauth/token', {
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ grant_type: 'client_credentials', client_id: clientId, client_secret: secret }).toString(),
+  });
+  if (r.status !== 200) throw new Error(`token request failed: ${r.status} ${r.text}`);
+  return r.body.access_token;
+}
+
+export async function merchantSession(base: string, n: 1 | 2 = 1): Promise<MerchantSession> {
+  const suffix = n === 1 ? '' : '-2';
+  const token = await tokenFor(base, `demo-client${suffix}`, `demo-secret${suffix}`);
+  const headers = { 'x-api-key': `demo-api-key${suffix}`, authorization: `Bearer ${token}` };
+  return {
+    entity_id: `demo-entity${suffix}`,
+    headers,
+    get: (path) => call(base, 'GET', path, { headers }),
+    post: (path, json, extra = {}) =>
+      call(base, 'POST', path, { headers: { ...headers, ...extra }, ...(json !== undefined ? { json } : {}) }),
+  };
+}
+
+export async function testSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
+  return startSandbox({ port: 0, ...options });
+}
