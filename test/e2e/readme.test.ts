@@ -66,21 +66,21 @@ describe('npm start', () => {
   });
 
   it('keeps data and tokens across a restart, and PAYLINK_SANDBOX_RESET=1 wipes them', async () => {
-    const token = await (
+    const token = (await (
       await fetch(`${sandbox.url}/oauth/token`, {
         method: 'POST',
         headers: { 'content-type': 'application/x-www-form-urlencoded' },
         body: 'grant_type=client_credentials&client_id=demo-client&client_secret=demo-secret',
       })
-    ).json();
+    ).json()) as { access_token: string };
     const headers = { 'x-api-key': 'demo-api-key', authorization: `Bearer ${token.access_token}`, 'content-type': 'application/json' };
-    const created = await (
+    const created = (await (
       await fetch(`${sandbox.url}/payment/v2/payment-links`, {
         method: 'POST',
         headers,
         body: JSON.stringify({ entity_id: 'demo-entity', amount: 100, currency: 'EUR', shopper_redirection_url: 'http://localhost/x', order: { reference: 'persist' } }),
       })
-    ).json();
+    ).json()) as { id: string };
     await sandbox.stop(); // Ctrl+C: npm dies of the SIGINT, the sandbox closes its store and exits
 
     sandbox = await npmStart({ PAYLINK_SANDBOX_DIR: dir });
@@ -89,13 +89,13 @@ describe('npm start', () => {
     await sandbox.stop();
 
     sandbox = await npmStart({ PAYLINK_SANDBOX_DIR: dir, PAYLINK_SANDBOX_RESET: '1' });
-    const token2 = await (
+    const token2 = (await (
       await fetch(`${sandbox.url}/oauth/token`, {
         method: 'POST',
         headers: { 'content-type': 'application/x-www-form-urlencoded' },
         body: 'grant_type=client_credentials&client_id=demo-client&client_secret=demo-secret',
       })
-    ).json();
+    ).json()) as { access_token: string };
     const gone = await fetch(`${sandbox.url}/payment/v2/payment-links/${created.id}`, {
       headers: { ...headers, authorization: `Bearer ${token2.access_token}` },
     });

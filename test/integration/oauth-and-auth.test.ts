@@ -65,7 +65,8 @@ describe('authentication of /payment/v2', () => {
 
   it('is 401 problem+json without an API key or without a token', async () => {
     const token = await tokenFor(sb.url, 'demo-client', 'demo-secret');
-    for (const headers of [{ authorization: `Bearer ${token}` }, { 'x-api-key': 'demo-api-key' }, {}]) {
+    const variants: Record<string, string>[] = [{ authorization: `Bearer ${token}` }, { 'x-api-key': 'demo-api-key' }, {}];
+    for (const headers of variants) {
       const r = await call(sb.url, 'GET', path, { headers });
       expect(r.status).toBe(401);
       expect(r.headers.get('content-type')).toBe('application/problem+json');
