@@ -1,5 +1,5 @@
 /** Lambda entry point: ports built once per cold start from the environment. */
-import { liveDeps } from '../../shared/adapters/compose.js';
+import { liveDispatcherDeps } from '../../shared/adapters/compose.js';
 import { makeHandler } from './handler.js';
 
-export const handler = makeHandler(liveDeps());
+export const handler = makeHandler(liveDispatcherDeps());

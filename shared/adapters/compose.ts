@@ -62,6 +62,19 @@ export function urlsFromRequest(event: ApiEvent | undefined, configured: { api?:
   return { apiBaseUrl: api, payBaseUrl: configured.pay ?? api };
 }
 
+function liveLogger(): Logger {
+  return createLogger({ level: (process.env.LOG_LEVEL as LogLevel | undefined) ?? 'info', bindings: { service: 'paylink' } });
+}
+
+function liveEventBus(): EventBus {
+  return new EventBridgeBus(new EventBridgeClient({}), requiredEnv('EVENT_BUS_NAME'));
+}
+
+/** The stream dispatcher needs the bus and a logger only (and gets no table or secret access). */
+export function liveDispatcherDeps(): Pick<AppDeps, 'bus' | 'logger'> {
+  return { bus: liveEventBus(), logger: liveLogger() };
+}
+
 let cached: AppDeps | undefined;
 
 /** Ports for AWS, from the Lambda environment. Built once per cold start. */
@@ -86,11 +99,11 @@ export function liveDeps(): AppDeps {
   cached = composeDeps({
     db: makeDocumentClient(),
     tableName,
-    bus: new EventBridgeBus(new EventBridgeClient({}), process.env.EVENT_BUS_NAME ?? 'default'),
+    bus: liveEventBus(),
     signingKeys,
     urlPolicy: process.env.URL_POLICY === 'sandbox' ? 'sandbox' : 'production',
     urls: (event) => urlsFromRequest(event, configured),
-    logger: createLogger({ level: (process.env.LOG_LEVEL as LogLevel | undefined) ?? 'info', bindings: { service: 'paylink' } }),
+    logger: liveLogger(),
   });
   return cached;
 }
