@@ -7,6 +7,6 @@ export default defineConfig({
     hookTimeout: 60_000,
     // Shared 2-core machines: keep the worker count modest so timing-sensitive suites stay calm.
     maxWorkers: 2,
-    reporters: ['default'],
+    reporters: ['default', './test/support/summary-reporter.ts'],
   },
 });
