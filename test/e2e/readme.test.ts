@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tokenFor } from '../support/api-client.js';
 import { REPO_ROOT, npmStart, type Started } from '../support/npm-start.js';
 
 const run = promisify(execFile);
@@ -66,14 +67,8 @@ describe('npm start', () => {
   });
 
   it('keeps data and tokens across a restart, and PAYLINK_SANDBOX_RESET=1 wipes them', async () => {
-    const token = (await (
-      await fetch(`${sandbox.url}/oauth/token`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        body: 'grant_type=client_credentials&client_id=demo-client&client_secret=demo-secret',
-      })
-    ).json()) as { access_token: string };
-    const headers = { 'x-api-key': 'demo-api-key', authorization: `Bearer ${token.access_token}`, 'content-type': 'application/json' };
+    const token = await tokenFor(sandbox.url, 'demo-client', 'demo-secret');
+    const headers = { 'x-api-key': 'demo-api-key', authorization: `Bearer ${token}`, 'content-type': 'application/json' };
     const created = (await (
       await fetch(`${sandbox.url}/payment/v2/payment-links`, {
         method: 'POST',
@@ -89,15 +84,9 @@ describe('npm start', () => {
     await sandbox.stop();
 
     sandbox = await npmStart({ PAYLINK_SANDBOX_DIR: dir, PAYLINK_SANDBOX_RESET: '1' });
-    const token2 = (await (
-      await fetch(`${sandbox.url}/oauth/token`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        body: 'grant_type=client_credentials&client_id=demo-client&client_secret=demo-secret',
-      })
-    ).json()) as { access_token: string };
+    const token2 = await tokenFor(sandbox.url, 'demo-client', 'demo-secret');
     const gone = await fetch(`${sandbox.url}/payment/v2/payment-links/${created.id}`, {
-      headers: { ...headers, authorization: `Bearer ${token2.access_token}` },
+      headers: { ...headers, authorization: `Bearer ${token2}` },
     });
     expect(gone.status).toBe(404);
     // The old token was signed with the wiped key.

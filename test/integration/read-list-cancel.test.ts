@@ -1,24 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Sandbox } from '../../sandbox/sandbox.js';
 import type { PaymentLinkResource } from '../../shared/domain/schemas.js';
-import { merchantSession, testSandbox, type MerchantSession } from '../support/api-client.js';
+import { useSandboxWithMerchants, type MerchantSession } from '../support/api-client.js';
 import { createLinkBody } from '../support/fixtures.js';
 
 const PATH = '/payment/v2/payment-links';
 type List = { items: PaymentLinkResource[]; next_cursor: string | null };
 
-let sb: Sandbox;
-let m1: MerchantSession;
-let m2: MerchantSession;
-
-beforeAll(async () => {
-  sb = await testSandbox();
-  m1 = await merchantSession(sb.url, 1);
-  m2 = await merchantSession(sb.url, 2);
-});
-afterAll(async () => {
-  await sb.stop();
-});
+const ctx = useSandboxWithMerchants(beforeAll, afterAll);
 
 async function create(m: MerchantSession, overrides: Record<string, unknown> = {}): Promise<PaymentLinkResource> {
   const r = await m.post<PaymentLinkResource>(PATH, createLinkBody({ entity_id: m.entity_id, ...overrides }));
@@ -28,22 +16,22 @@ async function create(m: MerchantSession, overrides: Record<string, unknown> = {
 
 /** Puts a link into a status no API call reaches yet (PAID, EXPIRED) with a conditional write. */
 async function forceStatus(id: string, status: 'PAID' | 'EXPIRED' | 'OPENED') {
-  const link = (await sb.deps.links.get(id))!;
-  await sb.deps.links.update({ ...link, status, version: link.version + 1 }, link.version);
+  const link = (await ctx.sb.deps.links.get(id))!;
+  await ctx.sb.deps.links.update({ ...link, status, version: link.version + 1 }, link.version);
 }
 
 describe('GET /payment/v2/payment-links/{id}', () => {
   it('returns the caller’s link', async () => {
-    const link = await create(m1);
-    const r = await m1.get(`${PATH}/${link.id}`);
+    const link = await create(ctx.m1);
+    const r = await ctx.m1.get(`${PATH}/${link.id}`);
     expect(r.status).toBe(200);
     expect(r.body).toEqual(link);
   });
 
   it('is 404 for an unknown id and for another merchant’s link, alike', async () => {
-    const link = await create(m1);
-    const other = await m2.get(`${PATH}/${link.id}`);
-    const unknown = await m2.get(`${PATH}/00000000-0000-4000-8000-000000000000`);
+    const link = await create(ctx.m1);
+    const other = await ctx.m2.get(`${PATH}/${link.id}`);
+    const unknown = await ctx.m2.get(`${PATH}/00000000-0000-4000-8000-000000000000`);
     expect(other.status).toBe(404);
     expect(unknown.status).toBe(404);
     expect(other.body.title).toBe(unknown.body.title);
@@ -56,11 +44,11 @@ describe('GET /payment/v2/payment-links', () => {
   beforeAll(async () => {
     ids = [];
     for (let i = 0; i < 7; i++) {
-      const link = await create(m1, { order: { reference: i % 2 === 0 ? 'list-even' : 'list-odd' } });
+      const link = await create(ctx.m1, { order: { reference: i % 2 === 0 ? 'list-even' : 'list-odd' } });
       ids.push(link.id);
       await new Promise((r) => setTimeout(r, 3)); // distinct created_at
     }
-    await create(m2, { order: { reference: 'list-even' } });
+    await create(ctx.m2, { order: { reference: 'list-even' } });
   });
 
   it('pages newest first with an opaque cursor, without repeats or gaps', async () => {
@@ -68,7 +56,7 @@ describe('GET /payment/v2/payment-links', () => {
     let cursor: string | null = null;
     let pages = 0;
     do {
-      const r: { status: number; body: List } = await m1.get<List>(`${PATH}?order_reference=list-even&limit=2${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+      const r: { status: number; body: List } = await ctx.m1.get<List>(`${PATH}?order_reference=list-even&limit=2${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
       expect(r.status).toBe(200);
       expect(r.body.items.length).toBeLessThanOrEqual(2);
       seen.push(...r.body.items.map((l) => l.id));
@@ -81,36 +69,36 @@ describe('GET /payment/v2/payment-links', () => {
   });
 
   it('lists only the caller’s links', async () => {
-    const r = await m2.get<List>(`${PATH}?order_reference=list-even`);
+    const r = await ctx.m2.get<List>(`${PATH}?order_reference=list-even`);
     expect(r.body.items).toHaveLength(1);
     expect(r.body.items.every((l) => l.entity_id === 'demo-entity-2')).toBe(true);
-    const all = await m2.get<List>(`${PATH}?limit=100`);
+    const all = await ctx.m2.get<List>(`${PATH}?limit=100`);
     expect(all.body.items.every((l) => l.entity_id === 'demo-entity-2')).toBe(true);
   });
 
   it('filters by status, alone and with the order reference', async () => {
-    await m1.post(`${PATH}/${ids[0]}/cancel`);
-    await m1.post(`${PATH}/${ids[1]}/cancel`);
-    const cancelled = await m1.get<List>(`${PATH}?status=CANCELLED`);
+    await ctx.m1.post(`${PATH}/${ids[0]}/cancel`);
+    await ctx.m1.post(`${PATH}/${ids[1]}/cancel`);
+    const cancelled = await ctx.m1.get<List>(`${PATH}?status=CANCELLED`);
     expect(cancelled.body.items.map((l) => l.id).sort()).toEqual([ids[0], ids[1]].sort());
-    const both = await m1.get<List>(`${PATH}?status=CANCELLED&order_reference=list-odd`);
+    const both = await ctx.m1.get<List>(`${PATH}?status=CANCELLED&order_reference=list-odd`);
     expect(both.body.items.map((l) => l.id)).toEqual([ids[1]]);
-    const created = await m1.get<List>(`${PATH}?status=CREATED&order_reference=list-even&limit=1`);
+    const created = await ctx.m1.get<List>(`${PATH}?status=CREATED&order_reference=list-even&limit=1`);
     expect(created.body.items).toHaveLength(1);
     expect(created.body.items[0]!.status).toBe('CREATED');
     expect(created.body.next_cursor).not.toBeNull();
   });
 
   it.each(['limit=0', 'limit=101', 'limit=ten', 'status=DONE', 'cursor=%%%', 'cursor=eyJ4IjoxfQ', 'unknown=1'])('is 400 for %s', async (q) => {
-    const r = await m1.get(`${PATH}?${q}`);
+    const r = await ctx.m1.get(`${PATH}?${q}`);
     expect(r.status).toBe(400);
     expect(r.headers.get('content-type')).toBe('application/problem+json');
   });
 
   it('refuses another merchant’s cursor', async () => {
-    const page = await m1.get<List>(`${PATH}?limit=1`);
+    const page = await ctx.m1.get<List>(`${PATH}?limit=1`);
     expect(page.body.next_cursor).not.toBeNull();
-    const r = await m2.get(`${PATH}?limit=1&cursor=${encodeURIComponent(page.body.next_cursor!)}`);
+    const r = await ctx.m2.get(`${PATH}?limit=1&cursor=${encodeURIComponent(page.body.next_cursor!)}`);
     expect(r.status).toBe(400);
     expect((r.body.errors as Array<{ pointer: string }>)[0]!.pointer).toBe('/cursor');
   });
@@ -118,44 +106,44 @@ describe('GET /payment/v2/payment-links', () => {
 
 describe('POST /payment/v2/payment-links/{id}/cancel', () => {
   it.each(['CREATED', 'OPENED'] as const)('cancels a %s link', async (status) => {
-    const link = await create(m1);
+    const link = await create(ctx.m1);
     if (status !== 'CREATED') await forceStatus(link.id, status);
-    const r = await m1.post<PaymentLinkResource>(`${PATH}/${link.id}/cancel`);
+    const r = await ctx.m1.post<PaymentLinkResource>(`${PATH}/${link.id}/cancel`);
     expect(r.status).toBe(200);
     expect(r.body.status).toBe('CANCELLED');
-    expect((await m1.get(`${PATH}/${link.id}`)).body.status).toBe('CANCELLED');
+    expect((await ctx.m1.get(`${PATH}/${link.id}`)).body.status).toBe('CANCELLED');
   });
 
   it('answers 200 again on a CANCELLED link and changes nothing', async () => {
-    const link = await create(m1);
-    const first = await m1.post<PaymentLinkResource>(`${PATH}/${link.id}/cancel`);
-    const second = await m1.post<PaymentLinkResource>(`${PATH}/${link.id}/cancel`);
+    const link = await create(ctx.m1);
+    const first = await ctx.m1.post<PaymentLinkResource>(`${PATH}/${link.id}/cancel`);
+    const second = await ctx.m1.post<PaymentLinkResource>(`${PATH}/${link.id}/cancel`);
     expect(second.status).toBe(200);
     expect(second.body).toEqual(first.body);
     expect(second.body.version).toBe(2);
   });
 
   it.each(['PAID', 'EXPIRED'] as const)('is 400 on a %s link and changes nothing', async (status) => {
-    const link = await create(m1);
+    const link = await create(ctx.m1);
     await forceStatus(link.id, status);
-    const before = await sb.deps.links.get(link.id);
-    const r = await m1.post(`${PATH}/${link.id}/cancel`);
+    const before = await ctx.sb.deps.links.get(link.id);
+    const r = await ctx.m1.post(`${PATH}/${link.id}/cancel`);
     expect(r.status).toBe(400);
     expect(r.body.detail).toContain(status);
-    expect(await sb.deps.links.get(link.id)).toEqual(before);
+    expect(await ctx.sb.deps.links.get(link.id)).toEqual(before);
   });
 
   it('is 404 for another merchant, and leaves the link alone', async () => {
-    const link = await create(m1);
-    expect((await m2.post(`${PATH}/${link.id}/cancel`)).status).toBe(404);
-    expect((await m1.get(`${PATH}/${link.id}`)).body.status).toBe('CREATED');
+    const link = await create(ctx.m1);
+    expect((await ctx.m2.post(`${PATH}/${link.id}/cancel`)).status).toBe(404);
+    expect((await ctx.m1.get(`${PATH}/${link.id}`)).body.status).toBe('CREATED');
   });
 
   it('cancels exactly once when many cancels race', async () => {
-    const link = await create(m1);
-    const replies = await Promise.all(Array.from({ length: 8 }, () => m1.post<PaymentLinkResource>(`${PATH}/${link.id}/cancel`)));
+    const link = await create(ctx.m1);
+    const replies = await Promise.all(Array.from({ length: 8 }, () => ctx.m1.post<PaymentLinkResource>(`${PATH}/${link.id}/cancel`)));
     expect(replies.map((r) => r.status)).toEqual(Array(8).fill(200));
-    const stored = await sb.deps.links.get(link.id);
+    const stored = await ctx.sb.deps.links.get(link.id);
     expect(stored).toMatchObject({ status: 'CANCELLED', version: 2 });
   });
 });

@@ -63,3 +63,26 @@ export async function merchantSession(base: string, n: 1 | 2 = 1): Promise<Merch
 export async function testSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
   return startSandbox({ port: 0, ...options });
 }
+
+export interface SandboxWithMerchants {
+  sb: Sandbox;
+  m1: MerchantSession;
+  m2: MerchantSession;
+}
+
+/**
+ * Starts an in-memory sandbox for the current test file and signs both demo merchants in. The
+ * returned object is filled in by beforeAll; read its fields inside tests, not at module level.
+ */
+export function useSandboxWithMerchants(beforeAll: (fn: () => Promise<void>) => void, afterAll: (fn: () => Promise<void>) => void): SandboxWithMerchants {
+  const ctx = {} as SandboxWithMerchants;
+  beforeAll(async () => {
+    ctx.sb = await testSandbox();
+    ctx.m1 = await merchantSession(ctx.sb.url, 1);
+    ctx.m2 = await merchantSession(ctx.sb.url, 2);
+  });
+  afterAll(async () => {
+    await ctx.sb?.stop();
+  });
+  return ctx;
+}
