@@ -126,6 +126,60 @@ export function buildOpenApi(): Record<string, unknown> {
           responses: { '200': link, ...authErrors, '404': problem("Unknown id, or another merchant's link") },
         },
       },
+      '/payment/v2/jwks': {
+        get: {
+          summary: 'Public keys that verify purse-redirection-data tokens (JWKS)',
+          description: 'ES256 keys with kid, alg and use: "sig". During a rotation two keys are published: the new one and the previous one.',
+          responses: {
+            '200': {
+              description: 'A JSON Web Key Set',
+              content: {
+                'application/json': {
+                  schema: {
+                    type: 'object',
+                    required: ['keys'],
+                    properties: {
+                      keys: {
+                        type: 'array',
+                        items: {
+                          type: 'object',
+                          required: ['kty', 'kid', 'alg', 'use'],
+                          properties: { kty: { const: 'EC' }, crv: { const: 'P-256' }, x: { type: 'string' }, y: { type: 'string' }, kid: { type: 'string' }, alg: { const: 'ES256' }, use: { const: 'sig' } },
+                        },
+                      },
+                    },
+                  },
+                },
+              },
+            },
+          },
+        },
+      },
+      '/payment-links/{id}': {
+        get: {
+          summary: 'Customer URL (shopper-facing HTML)',
+          description:
+            'CREATED or OPENED: opens a client session at the payment provider (CREATED → OPENED) and answers 303 to its hosted page. PAYMENT_IN_PROGRESS: 200 page saying the payment is being confirmed. PAID: 200 page. EXPIRED or CANCELLED: 410 page. Unknown: 404 page. Localised by customer.locale (en, fr).',
+          parameters: [linkId],
+          responses: { '200': { description: 'HTML page' }, '303': { description: "To the provider's hosted page" }, '404': { description: 'HTML page' }, '410': { description: 'HTML page' } },
+        },
+      },
+      '/payment-links/{id}/return': {
+        get: {
+          summary: 'Return from the provider (shopper-facing)',
+          description: 'Answers 303 to the link’s shopper_redirection_url with a purse-redirection-data query parameter added (its existing query kept): a compact JWS (ES256, kid in the header) with payment_link_id, client_session_id, payment_id, authorization_status, client_session_status, iat, exp.',
+          parameters: [linkId, { name: 'client_session_id', in: 'query', required: true, schema: { type: 'string' } }],
+          responses: { '303': { description: 'To the merchant' }, '404': { description: 'Unknown link or session' } },
+        },
+      },
+      '/webhooks/{provider}': {
+        post: {
+          summary: 'Payment provider notifications',
+          description: 'Verified over the raw body with the provider’s signature (sandbox: Standard Webhooks headers, HMAC-SHA256, ±5 min), then queued. Applied at most once per provider event id, in any order.',
+          parameters: [{ name: 'provider', in: 'path', required: true, schema: { type: 'string' } }],
+          responses: { '202': { description: 'Queued' }, '401': problem('Bad, missing or stale signature; nothing queued'), '404': problem('Unknown provider') },
+        },
+      },
       '/payment/v2/payment-links/{id}/cancel': {
         post: {
           summary: 'Cancel a payment link (idempotent)',

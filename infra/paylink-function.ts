@@ -19,7 +19,7 @@ export const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
 const ESM_REQUIRE_BANNER = "import { createRequire } from 'module'; const require = createRequire(import.meta.url);";
 
 export interface PaylinkFunctionProps {
-  /** Folder under functions/ (a route's `fn`, or `stream-dispatcher`). */
+  /** Folder under functions/ (a route's `fn`, or one of the functions behind no route). */
   fn: string;
   environment: Record<string, string>;
   timeout?: Duration;

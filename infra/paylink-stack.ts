@@ -1,24 +1,29 @@
 /**
  * The Paylink stack, read top to bottom as the design document (see ../shared/design/ARCHITECTURE.md
- * in the handbook): one table holds every link and is the only thing an API call writes; the table's
- * stream drives every effect that follows a change; an EventBridge bus carries those changes to
- * subscribers; a REST API in front, keyed per merchant.
+ * in the handbook): one table holds every link and is the only thing an API call or a provider
+ * webhook writes; the table's stream drives every effect that follows a change; an EventBridge bus
+ * carries those changes to subscribers; provider webhooks are verified, queued and applied from the
+ * queue; a REST API in front, keyed per merchant, with a few public routes for shoppers and providers.
  *
  * Names shared with the code (key attributes, index names, routes, event source and detail types)
  * are imported from shared/, never retyped here, so the stack and the handlers cannot drift apart.
  */
-import { ArnFormat, CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { ArnFormat, CfnOutput, Duration, RemovalPolicy, SecretValue, Stack, type StackProps } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
+import { DynamoEventSource, SqsDlq, SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
+import * as triggers from 'aws-cdk-lib/triggers';
 import type { Construct } from 'constructs';
 import { TABLE_KEYS, keys } from '../shared/adapters/dynamodb.js';
+import type { RotationAction } from '../shared/domain/key-rotation.js';
 import { DETAIL_TYPES, EVENT_SOURCE } from '../shared/domain/link-events.js';
 import type { LinkStatus } from '../shared/domain/link-status.js';
 import { ROUTES } from '../shared/routes.js';
@@ -34,25 +39,45 @@ export interface PaylinkStackProps extends StackProps {
 
 /** The stage name is part of every URL handed to merchants and shoppers: keep it stable. */
 export const API_STAGE = 'v1';
+/** Functions behind no route (folders under functions/). */
 export const DISPATCHER_FN = 'stream-dispatcher';
+export const WEBHOOK_CONSUMER_FN = 'provider-webhook-consumer';
+export const KEY_ROTATOR_FN = 'redirection-key-rotator';
+/** A provider webhook is received this many times at most before it is parked in the DLQ. */
+export const WEBHOOK_MAX_RECEIVES = 5;
 
 const pascal = (name: string) => name.replace(/(^|-)([a-z0-9])/g, (_m, _dash: string, c: string) => c.toUpperCase());
+
+/** What one function is told (environment) and allowed (statements, besides its own log group). */
+interface FunctionAccess {
+  environment: Record<string, string>;
+  statements: iam.PolicyStatement[];
+}
 
 export class PaylinkStack extends Stack {
   readonly table: dynamodb.Table;
   readonly tokenSigningKeys: secretsmanager.Secret;
+  readonly redirectionSigningKeys: secretsmanager.Secret;
+  readonly providerConfig: secretsmanager.Secret;
   readonly bus: events.EventBus;
+  readonly providerWebhooks: sqs.Queue;
+  readonly providerWebhookDeadLetters: sqs.Queue;
+  readonly streamFailures: sqs.Queue;
   readonly api: apigw.RestApi;
   /** One function per distinct `fn` in ROUTES, keyed by that name. */
   readonly apiFunctions: ReadonlyMap<string, PaylinkFunction>;
   readonly dispatcher: PaylinkFunction;
+  readonly webhookConsumer: PaylinkFunction;
+  readonly keyRotator: PaylinkFunction;
+  /** Every Paylink function (routes and the others), keyed by its folder under functions/. */
+  readonly functions: ReadonlyMap<string, PaylinkFunction>;
 
   constructor(scope: Construct, id: string, props: PaylinkStackProps = {}) {
     super(scope, id, props);
 
     // ── The single table ─────────────────────────────────────────────────────────────────────
     // Base table: PK/SK, one item per thing, addressed directly (never scanned):
-    //   LINK#<id>          / LINK         the payment link (status, version, amounts, urls…)
+    //   LINK#<id>          / LINK         the payment link (status, version, amounts, urls, payments…)
     //   MERCHANT#<entity>  / PROFILE      a merchant's settings
     //   CLIENT#<client id> / CLIENT       an OAuth client, secret stored hashed
     //   APIKEY#<digest>    / APIKEY       an API key's owner, key stored as a digest
@@ -86,10 +111,12 @@ export class PaylinkStack extends Stack {
       });
     }
 
-    // ── Access-token signing keys ────────────────────────────────────────────────────────────
-    // Generated at deploy time, so no key ever exists in the repository or in a template. The
-    // Lambdas get the ARN and read the value at cold start (shared/adapters/compose.ts). The shape is
-    // what parseSigningKeys accepts: {kid, secret}, or a list of them while rotating.
+    // ── Secrets ──────────────────────────────────────────────────────────────────────────────
+    // The Lambdas get ARNs only and read values at cold start (shared/adapters/compose.ts), so no
+    // value lands in configuration, in a template or in the repository.
+
+    // Access-token signing keys, generated at deploy time. The shape is what parseSigningKeys
+    // accepts: {kid, secret}, or a list of them while rotating.
     this.tokenSigningKeys = new secretsmanager.Secret(this, 'TokenSigningKeys', {
       description: 'Paylink access-token signing keys: {"kid","secret"} or a list of them (first signs, all verify)',
       generateSecretString: {
@@ -104,7 +131,43 @@ export class PaylinkStack extends Stack {
       'SMG4',
       'No rotation schedule yet: rotating means prepending a new {kid, secret} and keeping the old key until ' +
         'issued tokens expire (parseSigningKeys accepts a list), which needs a custom rotation Lambda; until ' +
-        'then keys are rotated by hand by putting such a list.',
+        'then keys are rotated by hand by putting such a list (docs/runbook.md).',
+    );
+
+    // Redirection signing keys: private P-256 JWKs, newest first (the first signs
+    // purse-redirection-data tokens, all are published at GET /payment/v2/jwks). Secrets Manager
+    // cannot generate EC keys, so the secret starts as an empty list and the key rotator below
+    // writes the real keys.
+    //
+    // unsafePlainText is safe here: `[]` (and `{"providers":[]}` below) is a placeholder, not a
+    // secret, and the template stays free of key material. CloudFormation writes SecretString only
+    // when the template's value changes, so the keys the rotator (or the operator, for providers)
+    // puts later survive every deployment. Never edit these placeholders on a deployed stack: that
+    // one deployment would overwrite the live value.
+    this.redirectionSigningKeys = new secretsmanager.Secret(this, 'RedirectionSigningKeys', {
+      description: 'Paylink redirection-token signing keys: a list of private P-256 JWKs, newest first (written by the key rotator)',
+      secretStringValue: SecretValue.unsafePlainText(JSON.stringify([])),
+    });
+    acknowledgeNag(
+      this.redirectionSigningKeys,
+      'SMG4',
+      'Rotated by the redirection-key-rotator Lambda on a 90-day EventBridge schedule (and ensured at deployment by a ' +
+        'trigger), not by the Secrets Manager rotation protocol: a new JWK is prepended and the previous one kept so ' +
+        'that tokens it signed still verify, which the four-step rotation protocol does not model.',
+    );
+
+    // Payment providers: {"providers":[{"name","base_url","api_key","webhook_secret"}]}, the first
+    // one opening new client sessions (providersFromConfig). Filled in by the operator
+    // (docs/runbook.md); until then no provider is configured and the customer URL cannot open one.
+    this.providerConfig = new secretsmanager.Secret(this, 'ProviderConfig', {
+      description: 'Paylink payment providers: {"providers":[{"name","base_url","api_key","webhook_secret"}]} (put by the operator)',
+      secretStringValue: SecretValue.unsafePlainText(JSON.stringify({ providers: [] })),
+    });
+    acknowledgeNag(
+      this.providerConfig,
+      'SMG4',
+      'Holds credentials issued by the payment providers (API key, webhook signing secret): they are rotated at ' +
+        'the provider and then put here by the operator (docs/runbook.md); Secrets Manager cannot rotate them.',
     );
 
     // ── Event bus ────────────────────────────────────────────────────────────────────────────
@@ -119,69 +182,161 @@ export class PaylinkStack extends Stack {
     });
     this.addPaidLinksExampleRule();
 
-    // ── Lambdas ──────────────────────────────────────────────────────────────────────────────
-    const environment: Record<string, string> = {
-      TABLE_NAME: this.table.tableName,
-      EVENT_BUS_NAME: this.bus.eventBusName,
-      // The ARN only: the value is fetched at cold start and never lands in configuration.
-      TOKEN_KEYS_SECRET_ARN: this.tokenSigningKeys.secretArn,
-      URL_POLICY: 'production',
-      LOG_LEVEL: 'info',
-      ...(props.publicApiBaseUrl ? { PUBLIC_API_BASE_URL: props.publicApiBaseUrl } : {}),
+    // ── Inbound provider webhooks ────────────────────────────────────────────────────────────
+    // The receiver only verifies the signature and queues: the provider gets its 202 fast and a
+    // slow or failing table write never makes it retry (or give up). The consumer applies them
+    // from here, record by record, idempotent on the provider's event id.
+    const consumerTimeout = Duration.seconds(30);
+    // Messages still failing after WEBHOOK_MAX_RECEIVES receives are parked here for an operator
+    // (alarm below). 14 days, the SQS maximum: a standard queue's DLQ keeps the original enqueue
+    // time, so it must hold messages longer than the source queue does.
+    this.providerWebhookDeadLetters = new sqs.Queue(this, 'ProviderWebhookDeadLetters', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    // (cdk-nag's SQS3 recognises a redrive target as a DLQ: nothing to acknowledge here.)
+    this.providerWebhooks = new sqs.Queue(this, 'ProviderWebhooks', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(4),
+      // AWS's rule for Lambda event sources: at least six times the function timeout, so a batch
+      // still being processed (or retried by the poller) is not handed to a second consumer.
+      visibilityTimeout: Duration.seconds(consumerTimeout.toSeconds() * 6),
+      deadLetterQueue: { queue: this.providerWebhookDeadLetters, maxReceiveCount: WEBHOOK_MAX_RECEIVES },
+    });
+
+    // ── Lambdas: each one told and allowed exactly what its ports use ────────────────────────
+    // compose.ts builds a port only when its variable is set, so a function that is not given a
+    // name or an ARN neither knows the resource nor may touch it, and fails loudly if it starts to.
+    const told = {
+      table: { TABLE_NAME: this.table.tableName },
+      tokenKeys: { TOKEN_KEYS_SECRET_ARN: this.tokenSigningKeys.secretArn },
+      redirectionKeys: { REDIRECTION_KEYS_SECRET_ARN: this.redirectionSigningKeys.secretArn },
+      providers: { PROVIDER_CONFIG_SECRET_ARN: this.providerConfig.secretArn },
+      webhookQueue: { WEBHOOK_QUEUE_URL: this.providerWebhooks.queueUrl },
+      bus: { EVENT_BUS_NAME: this.bus.eventBusName },
+      // The URL policy checks merchant-supplied URLs; the base URL builds links handed out.
+      urls: { URL_POLICY: 'production', ...(props.publicApiBaseUrl ? { PUBLIC_API_BASE_URL: props.publicApiBaseUrl } : {}) },
+      logs: { LOG_LEVEL: 'info' },
     };
 
-    // Exactly the item operations the stores issue (shared/adapters: Get/Put/Update/Delete on the
-    // table, Query on the three list indexes), written out rather than grantReadWriteData, which
-    // would add batch, transaction, scan and describe actions the code never uses.
-    const tableItemAccess = new iam.PolicyStatement({
-      sid: 'TableItems',
-      actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
-      resources: [this.table.tableArn],
-    });
-    const tableIndexQueries = new iam.PolicyStatement({
-      sid: 'TableIndexQueries',
-      actions: ['dynamodb:Query'],
-      resources: [TABLE_KEYS.byEntity, TABLE_KEYS.byEntityStatus, TABLE_KEYS.byEntityOrder].map(
-        (index) => `${this.table.tableArn}/index/${index.name}`,
+    // Exactly the operations the adapters issue, written out rather than grantReadWriteData or
+    // grantRead, which would add batch, transaction, scan and describe actions the code never uses.
+    const allow = (sid: string, actions: string[], resources: string[]) => new iam.PolicyStatement({ sid, actions, resources });
+    const may = {
+      // The merchant API: links, merchants, clients and keys (Get/Put), idempotency records
+      // (Get/Put/Update/Delete), and the three list indexes.
+      useItems: allow('TableItems', ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'], [this.table.tableArn]),
+      queryIndexes: allow(
+        'TableIndexQueries',
+        ['dynamodb:Query'],
+        [TABLE_KEYS.byEntity, TABLE_KEYS.byEntityStatus, TABLE_KEYS.byEntityOrder].map((index) => `${this.table.tableArn}/index/${index.name}`),
       ),
-    });
-    const readSigningKeys = new iam.PolicyStatement({
-      sid: 'ReadTokenSigningKeys',
-      actions: ['secretsmanager:GetSecretValue'],
-      resources: [this.tokenSigningKeys.secretArn],
-    });
+      // Payment flows: read a link (and its merchant), write it back under the version condition.
+      readWriteLinks: allow('TableLinkItems', ['dynamodb:GetItem', 'dynamodb:PutItem'], [this.table.tableArn]),
+      readLinks: allow('TableLinkReads', ['dynamodb:GetItem'], [this.table.tableArn]),
+      readTokenKeys: allow('ReadTokenSigningKeys', ['secretsmanager:GetSecretValue'], [this.tokenSigningKeys.secretArn]),
+      readRedirectionKeys: allow('ReadRedirectionSigningKeys', ['secretsmanager:GetSecretValue'], [this.redirectionSigningKeys.secretArn]),
+      keepRedirectionKeys: allow(
+        'KeepRedirectionSigningKeys',
+        ['secretsmanager:GetSecretValue', 'secretsmanager:PutSecretValue'],
+        [this.redirectionSigningKeys.secretArn],
+      ),
+      readProviderConfig: allow('ReadProviderConfig', ['secretsmanager:GetSecretValue'], [this.providerConfig.secretArn]),
+      // SQS-managed encryption: no KMS key to grant.
+      queueWebhooks: allow('QueueProviderWebhooks', ['sqs:SendMessage'], [this.providerWebhooks.queueArn]),
+    };
+
+    const merchantApi: FunctionAccess = {
+      environment: { ...told.table, ...told.tokenKeys, ...told.urls, ...told.logs },
+      statements: [may.useItems, may.queryIndexes, may.readTokenKeys],
+    };
+    const routeAccess: Record<string, FunctionAccess> = {
+      'oauth-token': merchantApi,
+      'create-payment-link': merchantApi,
+      'get-payment-link': merchantApi,
+      'list-payment-links': merchantApi,
+      'cancel-payment-link': merchantApi,
+      // Public keys only: it reads the private JWKs to derive them and never sees the table.
+      jwks: { environment: { ...told.redirectionKeys, ...told.logs }, statements: [may.readRedirectionKeys] },
+      // The customer URL: marks the link OPENED and opens a client session at its provider.
+      'customer-page': {
+        environment: { ...told.table, ...told.providers, ...told.urls, ...told.logs },
+        statements: [may.readWriteLinks, may.readProviderConfig],
+      },
+      // Back from the provider's page: reads the link and the payment, signs the outcome.
+      'shopper-return': {
+        environment: { ...told.table, ...told.providers, ...told.redirectionKeys, ...told.logs },
+        statements: [may.readLinks, may.readProviderConfig, may.readRedirectionKeys],
+      },
+      // Verifies with the provider's webhook secret and queues; it never touches the table.
+      'provider-webhook-receiver': {
+        environment: { ...told.providers, ...told.webhookQueue, ...told.logs },
+        statements: [may.readProviderConfig, may.queueWebhooks],
+      },
+    };
+    const routeFns = new Set(ROUTES.map((route) => route.fn));
+    for (const fn of Object.keys(routeAccess)) {
+      if (!routeFns.has(fn)) throw new Error(`routeAccess lists ${fn}, which no route in shared/routes.ts uses`);
+    }
+
+    const functions = new Map<string, PaylinkFunction>();
+    const addFunction = (fn: string, access: FunctionAccess, options: { timeout?: Duration } = {}) => {
+      const created = new PaylinkFunction(this, pascal(fn), { fn, environment: access.environment, ...options });
+      for (const statement of access.statements) created.role.addToPolicy(statement);
+      functions.set(fn, created);
+      return created;
+    };
 
     const apiFunctions = new Map<string, PaylinkFunction>();
     for (const route of ROUTES) {
       if (apiFunctions.has(route.fn)) continue;
-      const fn = new PaylinkFunction(this, pascal(route.fn), { fn: route.fn, environment });
-      for (const statement of [tableItemAccess, tableIndexQueries, readSigningKeys]) fn.role.addToPolicy(statement);
+      const access = routeAccess[route.fn];
+      // A new route is a decision about what its function may do: no default set of permissions.
+      if (!access) throw new Error(`no environment and permissions for ${route.fn} (route ${route.method} ${route.path}) in routeAccess`);
+      const fn = addFunction(route.fn, access);
       acknowledgeTracingWildcard(fn, 'X-Ray PutTraceSegments/PutTelemetryRecords (active tracing) support no resource-level permissions.');
       apiFunctions.set(route.fn, fn);
     }
     this.apiFunctions = apiFunctions;
 
+    // ── Provider webhook consumer ────────────────────────────────────────────────────────────
+    // Applies queued webhooks to links (conditional writes) and voids or refunds late payments at
+    // the provider, hence the provider configuration. Queue access comes from the event source.
+    this.webhookConsumer = addFunction(
+      WEBHOOK_CONSUMER_FN,
+      { environment: { ...told.table, ...told.providers, ...told.logs }, statements: [may.readWriteLinks, may.readProviderConfig] },
+      { timeout: consumerTimeout },
+    );
+    this.webhookConsumer.fn.addEventSource(
+      new SqsEventSource(this.providerWebhooks, {
+        batchSize: 10,
+        // A shopper waits on the outcome: batch what arrives together, but never hold it long.
+        maxBatchingWindow: Duration.seconds(1),
+        // The handler reports the records that failed; the others are deleted, not retried.
+        reportBatchItemFailures: true,
+      }),
+    );
+    acknowledgeTracingWildcard(this.webhookConsumer, 'X-Ray PutTraceSegments/PutTelemetryRecords (active tracing) support no resource-level permissions.');
+
     // ── Stream dispatcher ────────────────────────────────────────────────────────────────────
     // The one place a committed change becomes effects. It reads no items and no secret, so it gets
     // neither the table name nor the secret ARN, and no access to them: stream read (from the event
     // source) and PutEvents only.
-    this.dispatcher = new PaylinkFunction(this, pascal(DISPATCHER_FN), {
-      fn: DISPATCHER_FN,
-      environment: { EVENT_BUS_NAME: environment.EVENT_BUS_NAME!, LOG_LEVEL: environment.LOG_LEVEL! },
-      timeout: Duration.seconds(30),
-    });
+    this.dispatcher = addFunction(DISPATCHER_FN, { environment: { ...told.bus, ...told.logs }, statements: [] }, { timeout: Duration.seconds(30) });
     this.bus.grantPutEventsTo(this.dispatcher.fn);
 
     // A batch that still fails after the retries is recorded here instead of blocking the shard
     // forever. Stream destinations receive the shard id and sequence-number range, not the items: an
     // operator finds the links from there (or in the table) and re-drives them after a fix.
-    const streamFailures = new sqs.Queue(this, 'StreamFailures', {
+    this.streamFailures = new sqs.Queue(this, 'StreamFailures', {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
       retentionPeriod: Duration.days(14),
     });
     acknowledgeNag(
-      streamFailures,
+      this.streamFailures,
       'SQS3',
       'This queue is itself the dead-letter destination of the stream event source; a queue behind it would add nothing.',
     );
@@ -198,7 +353,7 @@ export class PaylinkStack extends Stack {
         bisectBatchOnError: true,
         retryAttempts: 10,
         maxRecordAge: Duration.hours(24),
-        onFailure: new SqsDlq(streamFailures),
+        onFailure: new SqsDlq(this.streamFailures),
         // Only link items mean anything to subscribers; idempotency records, merchants and keys
         // never invoke the function (and are never billed as invocations).
         filters: [
@@ -214,13 +369,78 @@ export class PaylinkStack extends Stack {
         'DynamoDB event source) support no resource-level permissions; stream reads themselves are on this table\'s stream ARN.',
     );
 
+    // ── Redirection key rotation ─────────────────────────────────────────────────────────────
+    this.keyRotator = addFunction(
+      KEY_ROTATOR_FN,
+      { environment: { ...told.redirectionKeys, ...told.logs }, statements: [may.keepRedirectionKeys] },
+      { timeout: Duration.seconds(30) },
+    );
+    acknowledgeTracingWildcard(this.keyRotator, 'X-Ray PutTraceSegments/PutTelemetryRecords (active tracing) support no resource-level permissions.');
+    this.addKeyRotation();
+    this.functions = functions;
+
+    // ── Alarms ───────────────────────────────────────────────────────────────────────────────
+    // A message in either queue is work that failed every retry and now waits for a person.
+    this.alarmOnMessages(
+      'ProviderWebhookDeadLettersAlarm',
+      this.providerWebhookDeadLetters,
+      `Provider webhooks failed ${WEBHOOK_MAX_RECEIVES} receives and are parked in the DLQ: a payment outcome is not applied to its link.`,
+    );
+    this.alarmOnMessages(
+      'StreamFailuresAlarm',
+      this.streamFailures,
+      'Table stream batches failed every retry: their events, merchant webhooks or notifications were not sent.',
+    );
+
     // ── REST API ─────────────────────────────────────────────────────────────────────────────
     this.api = this.createApi(apiFunctions);
     this.addMerchantUsagePlans(props.merchants ?? []);
 
     new CfnOutput(this, 'ApiUrl', { value: this.api.url, description: 'Base URL of the Paylink API (stage v1)' });
     new CfnOutput(this, 'EventBusName', { value: this.bus.eventBusName, description: 'EventBridge bus with Paylink events' });
+    new CfnOutput(this, 'TableName', { value: this.table.tableName, description: 'The Paylink table (merchant registration)' });
+    new CfnOutput(this, 'ProviderConfigSecretArn', { value: this.providerConfig.secretArn, description: 'Put the payment providers here' });
+    new CfnOutput(this, 'RedirectionKeyRotatorName', { value: this.keyRotator.fn.functionName, description: 'Invoke with {"action":"rotate"} to rotate now' });
   }
+
+  /**
+   * The redirection keys are kept by the rotator Lambda: a deployment trigger creates the first key
+   * (the secret starts empty), a 90-day schedule rotates. Rotating prepends a key and keeps the
+   * previous one, so tokens already handed to shoppers still verify against the JWKS.
+   */
+  private addKeyRotation(): void {
+    // A Trigger invokes its handler with no payload (the custom resource sends none): the rotator
+    // reads a missing action as `ensure`, which creates a key only when there is none. It runs on
+    // creation and whenever the rotator's configuration changes (a new secret ARN among them); it
+    // cannot run at every deployment without making the template change at every synth.
+    new triggers.Trigger(this, 'EnsureRedirectionKey', {
+      handler: this.keyRotator.fn,
+      executeAfter: [this.redirectionSigningKeys, this.keyRotator.role],
+      invocationType: triggers.InvocationType.REQUEST_RESPONSE,
+      timeout: Duration.minutes(2),
+    });
+
+    const rotate: RotationAction = 'rotate';
+    new events.Rule(this, 'RotateRedirectionKeys', {
+      description: 'Rotates the Paylink redirection signing key (new key signs, previous one still verifies)',
+      schedule: events.Schedule.rate(Duration.days(90)),
+      targets: [new targets.LambdaFunction(this.keyRotator.fn, { event: events.RuleTargetInput.fromObject({ action: rotate }) })],
+    });
+  }
+
+  /** Alarm as soon as a queue of failed work holds a message (no action: wire it to your on-call topic). */
+  private alarmOnMessages(id: string, queue: sqs.Queue, description: string): cloudwatch.Alarm {
+    return new cloudwatch.Alarm(this, id, {
+      alarmDescription: description,
+      metric: queue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: cloudwatch.Stats.MAXIMUM }),
+      threshold: 0,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      // An idle queue publishes no data points: that is the healthy state, not an unknown one.
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+  }
+
 
   /**
    * A rule to copy: PAID links, written to a log group, so an operator can watch payments arrive and
@@ -290,6 +510,9 @@ export class PaylinkStack extends Stack {
       },
     });
 
+    // Lambda proxy integrations: the handler's status, headers and body go to the caller as they are,
+    // so the shopper pages' text/html, a 303 Location and the JWKS cache header need nothing here.
+    // No binaryMediaTypes: bodies stay text, so the webhook receiver verifies the bytes it was sent.
     for (const route of ROUTES) {
       const fn = functions.get(route.fn);
       if (!fn) throw new Error(`no function for route ${route.method} ${route.path}`);
@@ -315,14 +538,17 @@ export class PaylinkStack extends Stack {
     acknowledgeNag(
       api,
       'APIG4',
-      'Callers authenticate with a per-merchant API key (required by API Gateway) plus a Bearer access token ' +
-        '(HS256 JWT from POST /oauth/token) verified in the Lambda; POST /oauth/token itself takes client credentials.',
+      'Merchant routes take a per-merchant API key (required by API Gateway) plus a Bearer access token (HS256 JWT ' +
+        'from POST /oauth/token) verified in the Lambda; POST /oauth/token takes client credentials. The public routes ' +
+        'are public by design: the JWKS holds public keys, the shopper pages are reached by an unguessable link id ' +
+        'from the customer URL, and provider webhooks are authenticated by the provider signature over the body.',
     );
     acknowledgeNag(
       api,
       'COG4',
       'Merchants are machine clients using OAuth client credentials issued by Paylink, not Cognito user-pool ' +
-        'users; the token is verified in the Lambda, and the API key is required by API Gateway.',
+        'users; the token is verified in the Lambda, and the API key is required by API Gateway. Shoppers and ' +
+        'payment providers have no accounts: their routes are authorised by the link id and by the provider signature.',
     );
     const cloudWatchRole = api.node.tryFindChild('CloudWatchRole');
     if (cloudWatchRole) {

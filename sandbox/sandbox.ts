@@ -18,6 +18,19 @@ import { makeHandler as getPaymentLink } from '../functions/get-payment-link/han
 import { makeHandler as listPaymentLinks } from '../functions/list-payment-links/handler.js';
 import { makeHandler as oauthToken } from '../functions/oauth-token/handler.js';
 import { makeHandler as streamDispatcher } from '../functions/stream-dispatcher/handler.js';
+import { makeHandler as customerPage } from '../functions/customer-page/handler.js';
+import { makeHandler as jwks } from '../functions/jwks/handler.js';
+import { makeHandler as webhookConsumer } from '../functions/provider-webhook-consumer/handler.js';
+import { makeHandler as webhookReceiver } from '../functions/provider-webhook-receiver/handler.js';
+import { makeHandler as shopperReturn } from '../functions/shopper-return/handler.js';
+import { generateRedirectionKey, parseRedirectionKeys, type PrivateSigningJwk } from '../shared/adapters/redirection-keys.js';
+import { SqsWebhookQueue } from '../shared/adapters/sqs-webhook-queue.js';
+import { StaticProviderRegistry } from '../shared/providers/registry.js';
+import { SandboxProvider } from '../shared/providers/sandbox-provider.js';
+import { createSandboxPsp, type SandboxPsp } from './psp/sandbox-psp.js';
+import { newWebhookSecret } from './psp/webhooks.js';
+import { startSqs, type SandboxSqs } from './sqs.js';
+import { SqsPoller } from './sqs-poller.js';
 import { parseSigningKeys, type SigningKey } from '../shared/adapters/access-tokens.js';
 import { composeDeps } from '../shared/adapters/compose.js';
 import type { Clock } from '../shared/domain/ports.js';
@@ -35,6 +48,10 @@ import { ensureTable } from './table.js';
 type ApiHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
 
 const HANDLERS: Record<string, (deps: AppDeps) => ApiHandler> = {
+  jwks,
+  'customer-page': customerPage,
+  'shopper-return': shopperReturn,
+  'provider-webhook-receiver': webhookReceiver,
   'oauth-token': oauthToken,
   'create-payment-link': createPaymentLink,
   'get-payment-link': getPaymentLink,
@@ -53,6 +70,12 @@ export interface SandboxOptions {
   clock?: Clock;
   logger?: Logger;
   tableName?: string;
+  /** SANDBOX_PENDING_MS: how long PENDING / UNCERTAIN attempts take to resolve. */
+  pendingMs?: number;
+  pspWebhookSecret?: string;
+  /** false: the PSP records its webhooks without sending them (tests send them by hand). */
+  pspDeliverWebhooks?: boolean;
+  sqsVisibilityTimeoutSeconds?: number;
 }
 
 export interface Sandbox {
@@ -64,6 +87,12 @@ export interface Sandbox {
   deps: AppDeps;
   bus: SandboxEventBus;
   stream: StreamDelivery;
+  psp: SandboxPsp;
+  sqs: SandboxSqs;
+  poller: SqsPoller;
+  /** The whsec_ secret the sandbox PSP signs its webhooks with. */
+  webhookSecret: string;
+  settle(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -76,6 +105,13 @@ function loadOrCreateSigningKeys(dataDir: string | undefined): SigningKey[] {
   const file = join(dataDir, 'token-keys.json');
   if (!existsSync(file)) writeFileSync(file, fresh(), { mode: 0o600 });
   return parseSigningKeys(readFileSync(file, 'utf8'));
+}
+
+async function loadOrCreateRedirectionKeys(dataDir: string | undefined): Promise<PrivateSigningJwk[]> {
+  if (!dataDir) return [await generateRedirectionKey()];
+  const file = join(dataDir, 'redirection-keys.json');
+  if (!existsSync(file)) writeFileSync(file, JSON.stringify([await generateRedirectionKey()]), { mode: 0o600 });
+  return parseRedirectionKeys(readFileSync(file, 'utf8'));
 }
 
 function problem(status: number, title: string, detail: string): APIGatewayProxyResult {
@@ -121,11 +157,36 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   });
 
   const signingKeys = loadOrCreateSigningKeys(options.dataDir);
+  const redirectionKeys = await loadOrCreateRedirectionKeys(options.dataDir);
   let baseUrl = '';
+
+  // The built-in payment provider: a fake PSP mounted under /sandbox-psp on the same server, and
+  // Paylink's adapter that talks to it over HTTP and verifies its signed webhooks.
+  const pspApiKey = randomBytes(24).toString('base64url');
+  const webhookSecret = options.pspWebhookSecret ?? newWebhookSecret();
+  const psp = createSandboxPsp({
+    baseUrl: () => baseUrl,
+    webhookUrl: () => `${baseUrl}/webhooks/sandbox`,
+    webhookSecret,
+    apiKey: pspApiKey,
+    pendingMs: options.pendingMs ?? Number(process.env.SANDBOX_PENDING_MS ?? 3000),
+    logger,
+    ...(options.pspDeliverWebhooks === false ? { deliverWebhooks: false } : {}),
+  });
+  const providers = new StaticProviderRegistry([
+    new SandboxProvider({ baseUrl: () => `${baseUrl}/sandbox-psp`, apiKey: pspApiKey, webhookSecret }),
+  ]);
+
+  // Inbound provider webhooks: receiver → SQS (local-aws-sqs, DLQ after 5 receives) → consumer.
+  const sqs = await startSqs({ region: REGION });
+
   const deps = composeDeps({
     db,
     tableName,
     bus,
+    providers,
+    webhookQueue: new SqsWebhookQueue(sqs.client, sqs.queueUrl),
+    redirectionKeys: async () => redirectionKeys,
     signingKeys: async () => signingKeys,
     urlPolicy: 'sandbox',
     urls: () => ({ apiBaseUrl: baseUrl, payBaseUrl: process.env.PAY_BASE_URL ?? baseUrl }),
@@ -134,10 +195,22 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   });
   for (const demo of DEMO_MERCHANTS) await deps.merchants.register(demo);
 
+  const poller = new SqsPoller({
+    client: sqs.client,
+    queueUrl: sqs.queueUrl,
+    handler: webhookConsumer(deps),
+    functionName: 'provider-webhook-consumer',
+    // local-aws-sqs holds a long poll for its whole wait time, so keep it short for latency.
+    waitTimeSeconds: 0.2,
+    visibilityTimeoutSeconds: options.sqsVisibilityTimeoutSeconds ?? 2,
+    logger,
+  });
+
   const handlers = new Map(ROUTES.map((r) => [r, HANDLERS[r.fn]!(deps)]));
 
   const server: Server = createServer((req, res) => {
     void (async () => {
+      if (await psp.handle(req, res)) return;
       const url = new URL(req.url ?? '/', 'http://sandbox');
       if (req.method === 'GET' && url.pathname === '/health') {
         return writeResult(res, { statusCode: 200, headers: { 'content-type': 'application/json' }, body: '{"status":"ok"}' });
@@ -179,6 +252,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   });
   const port = (server.address() as AddressInfo).port;
   baseUrl = `http://${host === '127.0.0.1' || host === '::1' ? 'localhost' : host}:${port}`;
+  await poller.start();
 
   return {
     url: baseUrl,
@@ -188,12 +262,27 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     deps,
     bus,
     stream,
+    psp,
+    sqs,
+    poller,
+    webhookSecret,
+    /** Waits until every queued webhook, psp delivery and stream record has been handled. */
+    settle: async () => {
+      for (let round = 0; round < 3; round++) {
+        await psp.idle();
+        await poller.drain();
+        await stream.drain();
+      }
+    },
     stop: async () => {
+      psp.close();
+      await poller.stop();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
       });
       await stream.drain();
+      await sqs.close();
       await proxy.close();
       direct.destroy();
       db.destroy();

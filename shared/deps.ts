@@ -1,7 +1,10 @@
 /** Everything a handler may be given. Built once per process by shared/adapters/compose.ts. */
 import type { PublicUrls } from './domain/payment-link.js';
 import type { AccessTokens, Clock, EventBus, IdGenerator, IdempotencyStore, LinkStore, MerchantDirectory } from './domain/ports.js';
+import type { WebhookQueue } from './domain/queue.js';
+import type { RedirectionSigner } from './domain/redirection.js';
 import type { UrlPolicy } from './domain/url-policy.js';
+import type { ProviderRegistry } from './providers/payment-provider.js';
 import type { ApiEvent } from './http/api.js';
 import type { Logger } from './logger.js';
 
@@ -11,6 +14,9 @@ export interface AppDeps {
   idempotency: IdempotencyStore;
   tokens: AccessTokens;
   bus: EventBus;
+  providers: ProviderRegistry;
+  webhookQueue: WebhookQueue;
+  redirection: RedirectionSigner;
   clock: Clock;
   ids: IdGenerator;
   urlPolicy: UrlPolicy;

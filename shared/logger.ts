@@ -4,7 +4,7 @@
  */
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
-const SECRET_KEY = /secret|password|token|authorization|api[-_]?key|cookie|signature|card|cvc|cvv|pan\b/i;
+const SECRET_KEY = /secret|password|token|^authorization$|api[-_]?key|cookie|signature|card|cvc|cvv|\bpan\b/i;
 const PERSONAL_KEY = /email|phone|first_name|last_name|middle_name|birth|address|national_identifier|ip_address/i;
 const EMAIL = /[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}/g;
 const PHONE = /\+\d{7,15}\b/g;

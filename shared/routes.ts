@@ -18,6 +18,13 @@ export const ROUTES: readonly Route[] = [
   { method: 'GET', path: '/payment/v2/payment-links', fn: 'list-payment-links', apiKeyRequired: true },
   { method: 'GET', path: '/payment/v2/payment-links/{id}', fn: 'get-payment-link', apiKeyRequired: true },
   { method: 'POST', path: '/payment/v2/payment-links/{id}/cancel', fn: 'cancel-payment-link', apiKeyRequired: true },
+  // Public: merchants verify redirection tokens with these keys.
+  { method: 'GET', path: '/payment/v2/jwks', fn: 'jwks', apiKeyRequired: false },
+  // Public, shopper-facing: the customer URL and the return from the provider's hosted page.
+  { method: 'GET', path: '/payment-links/{id}', fn: 'customer-page', apiKeyRequired: false },
+  { method: 'GET', path: '/payment-links/{id}/return', fn: 'shopper-return', apiKeyRequired: false },
+  // Public, provider-facing: authenticated by the provider's signature over the body.
+  { method: 'POST', path: '/webhooks/{provider}', fn: 'provider-webhook-receiver', apiKeyRequired: false },
 ];
 
 /** Matches a concrete path against a route path; returns the path parameters or undefined. */

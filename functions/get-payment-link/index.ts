@@ -2,4 +2,4 @@
 import { liveDeps } from '../../shared/adapters/compose.js';
 import { makeHandler } from './handler.js';
 
-export const handler = makeHandler(liveDeps());
+export const handler = makeHandler(await liveDeps());

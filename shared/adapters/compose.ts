@@ -4,16 +4,25 @@
  */
 import { randomUUID } from 'node:crypto';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { PublicUrls } from '../domain/payment-link.js';
 import type { Clock, EventBus } from '../domain/ports.js';
+import type { WebhookQueue } from '../domain/queue.js';
 import type { UrlPolicy } from '../domain/url-policy.js';
+import type { ProviderRegistry } from '../providers/payment-provider.js';
 import { systemClock, type AppDeps } from '../deps.js';
 import type { ApiEvent } from '../http/api.js';
 import { createLogger, type LogLevel, type Logger } from '../logger.js';
 import { JoseAccessTokens, parseSigningKeys, type SigningKey } from './access-tokens.js';
+import type { KeyRing } from '../domain/key-rotation.js';
+import { SandboxProvider } from '../providers/sandbox-provider.js';
+import { StaticProviderRegistry } from '../providers/registry.js';
+import { lazySecret, readSecret, writeSecret } from './secrets.js';
+import { SqsWebhookQueue } from './sqs-webhook-queue.js';
 import { makeDocumentClient } from './dynamodb.js';
+import { JoseRedirectionSigner, parseRedirectionKeys, rotateKeys, type PrivateSigningJwk } from './redirection-keys.js';
 import { EventBridgeBus } from './event-bus.js';
 import { DynamoIdempotencyStore } from './idempotency-store.js';
 import { DynamoLinkStore } from './link-store.js';
@@ -23,6 +32,9 @@ export interface ComposeOptions {
   db: DynamoDBDocumentClient;
   tableName: string;
   bus: EventBus;
+  providers: ProviderRegistry;
+  webhookQueue: WebhookQueue;
+  redirectionKeys: () => Promise<PrivateSigningJwk[]>;
   signingKeys: () => Promise<SigningKey[]>;
   urlPolicy: UrlPolicy;
   urls: (event?: ApiEvent) => PublicUrls;
@@ -38,6 +50,9 @@ export function composeDeps(o: ComposeOptions): AppDeps & { merchants: DynamoMer
     idempotency: new DynamoIdempotencyStore(o.db, o.tableName, clock),
     tokens: new JoseAccessTokens(o.signingKeys, clock),
     bus: o.bus,
+    providers: o.providers,
+    webhookQueue: o.webhookQueue,
+    redirection: new JoseRedirectionSigner(o.redirectionKeys, clock),
     clock,
     ids: { newId: () => randomUUID() },
     urlPolicy: o.urlPolicy,
@@ -62,7 +77,7 @@ export function urlsFromRequest(event: ApiEvent | undefined, configured: { api?:
   return { apiBaseUrl: api, payBaseUrl: configured.pay ?? api };
 }
 
-function liveLogger(): Logger {
+export function liveLogger(): Logger {
   return createLogger({ level: (process.env.LOG_LEVEL as LogLevel | undefined) ?? 'info', bindings: { service: 'paylink' } });
 }
 
@@ -75,35 +90,74 @@ export function liveDispatcherDeps(): Pick<AppDeps, 'bus' | 'logger'> {
   return { bus: liveEventBus(), logger: liveLogger() };
 }
 
-let cached: AppDeps | undefined;
+/** The redirection keys in Secrets Manager (an empty secret reads as no keys). */
+export function liveRedirectionKeyRing(): KeyRing<PrivateSigningJwk> {
+  const client = new SecretsManagerClient({});
+  const secretId = requiredEnv('REDIRECTION_KEYS_SECRET_ARN');
+  return {
+    read: async () => {
+      const value = (await readSecret(client, secretId)).trim();
+      return value === '' || value === '[]' || value === '{}' ? [] : parseRedirectionKeys(value);
+    },
+    write: (keys) => writeSecret(client, secretId, JSON.stringify(keys)),
+    rotate: rotateKeys,
+  };
+}
 
-/** Ports for AWS, from the Lambda environment. Built once per cold start. */
-export function liveDeps(): AppDeps {
-  if (cached) return cached;
-  const tableName = requiredEnv('TABLE_NAME');
-  const secretArn = requiredEnv('TOKEN_KEYS_SECRET_ARN');
+/**
+ * Payment providers from their configuration secret: {"providers":[{"name":"sandbox","base_url",
+ * "api_key","webhook_secret"}]} (the first one opens new client sessions).
+ */
+export function providersFromConfig(json: string): ProviderRegistry {
+  const config = JSON.parse(json) as { providers?: Array<Record<string, string>> };
+  const providers = (config.providers ?? []).map((p) => {
+    if (p.name === 'sandbox' && p.base_url && p.api_key && p.webhook_secret) {
+      return new SandboxProvider({ baseUrl: p.base_url, apiKey: p.api_key, webhookSecret: p.webhook_secret });
+    }
+    throw new Error(`payment provider configuration for ${p.name ?? '(unnamed)'} is not usable`);
+  });
+  return new StaticProviderRegistry(providers);
+}
+
+/** A queue for functions that must never send (they were not given one). */
+const noQueue: WebhookQueue = {
+  send: () => Promise.reject(new Error('WEBHOOK_QUEUE_URL is not set for this function')),
+};
+
+let cached: Promise<AppDeps> | undefined;
+
+/**
+ * Ports for AWS, from the Lambda environment, built once per cold start (top-level await in each
+ * index.ts). Each secret is read only by functions whose environment names it, and lazily except
+ * the provider configuration, which webhook verification needs synchronously.
+ */
+export function liveDeps(): Promise<AppDeps> {
+  return (cached ??= buildLiveDeps());
+}
+
+async function buildLiveDeps(): Promise<AppDeps> {
   const secrets = new SecretsManagerClient({});
-  let keys: Promise<SigningKey[]> | undefined;
-  const signingKeys = () =>
-    (keys ??= secrets
-      .send(new GetSecretValueCommand({ SecretId: secretArn }))
-      .then((out) => parseSigningKeys(out.SecretString ?? ''))
-      .catch((err: unknown) => {
-        keys = undefined; // try again on the next request rather than caching a failure
-        throw err;
-      }));
+  const optional = (name: string) => process.env[name] || undefined;
+  const tokenKeysArn = optional('TOKEN_KEYS_SECRET_ARN');
+  const redirectionArn = optional('REDIRECTION_KEYS_SECRET_ARN');
+  const providerArn = optional('PROVIDER_CONFIG_SECRET_ARN');
+  const queueUrl = optional('WEBHOOK_QUEUE_URL');
+  const missing = (name: string) => () => Promise.reject(new Error(`${name} is not set for this function`));
   const configured = {
     ...(process.env.PUBLIC_API_BASE_URL ? { api: process.env.PUBLIC_API_BASE_URL } : {}),
     ...(process.env.PAY_BASE_URL ? { pay: process.env.PAY_BASE_URL } : {}),
   };
-  cached = composeDeps({
+  return composeDeps({
     db: makeDocumentClient(),
-    tableName,
-    bus: liveEventBus(),
-    signingKeys,
+    // Functions that do not use the table or the bus are not told their names (and have no access).
+    tableName: optional('TABLE_NAME') ?? '',
+    bus: optional('EVENT_BUS_NAME') ? liveEventBus() : { publish: () => Promise.reject(new Error('EVENT_BUS_NAME is not set for this function')) },
+    signingKeys: tokenKeysArn ? lazySecret(secrets, tokenKeysArn, parseSigningKeys) : missing('TOKEN_KEYS_SECRET_ARN'),
+    redirectionKeys: redirectionArn ? lazySecret(secrets, redirectionArn, parseRedirectionKeys) : missing('REDIRECTION_KEYS_SECRET_ARN'),
+    providers: providerArn ? providersFromConfig(await readSecret(secrets, providerArn)) : new StaticProviderRegistry([]),
+    webhookQueue: queueUrl ? new SqsWebhookQueue(new SQSClient({}), queueUrl) : noQueue,
     urlPolicy: process.env.URL_POLICY === 'sandbox' ? 'sandbox' : 'production',
     urls: (event) => urlsFromRequest(event, configured),
     logger: liveLogger(),
   });
-  return cached;
 }

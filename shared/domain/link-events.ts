@@ -16,20 +16,48 @@ export const DETAIL_TYPES = {
 
 export function eventsForLinkChange(old: PaymentLink | undefined, next: PaymentLink | undefined): BusEvent[] {
   if (!next) return [];
-  if (old && old.status === next.status) return [];
-  return [
-    {
+  const events: BusEvent[] = [];
+  const base = { payment_link_id: next.id, entity_id: next.entity_id, version: next.version };
+  if (!old || old.status !== next.status) {
+    events.push({
       id: `${next.id}:${next.version}:link-status`,
       source: EVENT_SOURCE,
       'detail-type': DETAIL_TYPES.linkStatusChanged,
-      detail: {
-        payment_link_id: next.id,
-        entity_id: next.entity_id,
-        status: next.status,
-        previous_status: old?.status ?? null,
-        version: next.version,
-      },
+      detail: { ...base, status: next.status, previous_status: old?.status ?? null },
       time: next.updated_at,
-    },
-  ];
+    });
+  }
+  for (const payment of next.payments) {
+    const before = old?.payments.find((p) => p.id === payment.id);
+    if (before?.authorization_status !== payment.authorization_status) {
+      events.push({
+        id: `${next.id}:${next.version}:payment:${payment.id}`,
+        source: EVENT_SOURCE,
+        'detail-type': DETAIL_TYPES.paymentStatusChanged,
+        detail: {
+          ...base,
+          payment_id: payment.id,
+          client_session_id: payment.client_session_id ?? null,
+          authorization_status: payment.authorization_status,
+          previous_authorization_status: before?.authorization_status ?? null,
+        },
+        time: next.updated_at,
+      });
+    }
+    if (payment.late_settlement && !before?.late_settlement) {
+      events.push({
+        id: `${next.id}:${next.version}:late-payment:${payment.id}`,
+        source: EVENT_SOURCE,
+        'detail-type': DETAIL_TYPES.latePayment,
+        detail: {
+          ...base,
+          payment_id: payment.id,
+          link_status: next.status,
+          settlement: payment.late_settlement === 'REFUND_PENDING' ? 'REFUND' : 'VOID',
+        },
+        time: next.updated_at,
+      });
+    }
+  }
+  return events;
 }

@@ -16,9 +16,18 @@ import type { Clock, IdGenerator, LinkFilter, LinkStore, Merchant, Page } from '
 import { MAX_EXPIRY_DAYS, type CreatePaymentLinkInput, type PaymentLinkResource } from './schemas.js';
 import { checkUrl, type UrlPolicy } from './url-policy.js';
 
+export type LateSettlement = 'VOID_PENDING' | 'REFUND_PENDING' | 'VOIDED' | 'REFUNDED';
+
 export interface PaymentRecord {
   id: string;
   authorization_status: AuthorizationStatus;
+  client_session_id?: string;
+  provider?: string;
+  amount?: number;
+  currency?: string;
+  created_at?: string;
+  /** Authorized for a link that could no longer be paid: to be voided (refunded if captured). */
+  late_settlement?: LateSettlement;
 }
 
 export interface ClientSessionRecord {
@@ -46,6 +55,10 @@ export interface PaymentLink {
   send_by_sms: boolean;
   payments: PaymentRecord[];
   client_sessions: ClientSessionRecord[];
+  /** The provider client sessions are opened at (set on first open). */
+  provider?: string;
+  /** The latest provider event ids applied, so a redelivered webhook changes nothing. */
+  processed_event_ids?: string[];
   created_at: string;
   updated_at: string;
 }
@@ -77,8 +90,8 @@ export function toResource(link: PaymentLink, urls: PublicUrls): PaymentLinkReso
     ...(link.customer ? { customer: link.customer } : {}),
     order: link.order,
     allow_future_usage: link.allow_future_usage,
-    payments: link.payments,
-    client_sessions: link.client_sessions,
+    payments: link.payments.map((p) => ({ id: p.id, authorization_status: p.authorization_status })),
+    client_sessions: link.client_sessions.map((c) => ({ id: c.id, status: c.status })),
     created_at: link.created_at,
     updated_at: link.updated_at,
   };
@@ -188,34 +201,53 @@ export interface ApplyResult {
   result: TransitionResult;
 }
 
-const MAX_WRITE_ATTEMPTS = 5;
+/** Enough for a burst of concurrent writers on one link (each round, one of them wins). */
+const MAX_WRITE_ATTEMPTS = 10;
+
+/** Jittered backoff between attempts, so that losers do not collide again in lockstep. */
+const backoff = (attempt: number) => new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(50, 2 ** attempt)));
 
 /**
- * Applies `event` to a link with optimistic concurrency: read, decide with the pure transition
- * function, write conditionally on the version read; on a lost race, read again and decide again.
- * `mutate` may change more of the link (e.g. record a payment) in the same write.
+ * Optimistic concurrency for every change of a link: read, decide (a pure function of what was
+ * read), write conditionally on the version read; on a lost race, read again and decide again.
+ * `decide` returns the next link (its version is set here) or undefined for "nothing to write".
  */
+export async function updateLink<T>(
+  load: () => Promise<PaymentLink>,
+  decide: (current: PaymentLink) => { next?: PaymentLink; value: T },
+  deps: { store: LinkStore; clock: Clock },
+): Promise<{ link: PaymentLink; value: T; written: boolean }> {
+  for (let attempt = 1; ; attempt++) {
+    const current = await load();
+    const { next, value } = decide(current);
+    if (!next) return { link: current, value, written: false };
+    const written = { ...next, version: current.version + 1, updated_at: deps.clock.now().toISOString() };
+    try {
+      await deps.store.update(written, current.version);
+      return { link: written, value, written: true };
+    } catch (err) {
+      if (!(err instanceof VersionConflictError) || attempt >= MAX_WRITE_ATTEMPTS) throw err;
+      await backoff(attempt);
+    }
+  }
+}
+
+/** Applies a state-machine event; `mutate` may change more of the link in the same write. */
 export async function applyLinkEvent(
   load: () => Promise<PaymentLink>,
   event: LinkEvent,
   deps: { store: LinkStore; clock: Clock },
   mutate: (link: PaymentLink, result: TransitionResult) => PaymentLink = (link) => link,
 ): Promise<ApplyResult> {
-  for (let attempt = 1; ; attempt++) {
-    const current = await load();
-    const result = transition(current.status, event);
-    if (result.outcome !== 'changed') return { link: current, result };
-    const next = mutate(
-      { ...current, status: result.to, version: current.version + 1, updated_at: deps.clock.now().toISOString() },
-      result,
-    );
-    try {
-      await deps.store.update(next, current.version);
-      return { link: next, result };
-    } catch (err) {
-      if (!(err instanceof VersionConflictError) || attempt >= MAX_WRITE_ATTEMPTS) throw err;
-    }
-  }
+  const { link, value } = await updateLink<TransitionResult>(
+    load,
+    (current) => {
+      const result = transition(current.status, event);
+      return result.outcome === 'changed' ? { next: mutate({ ...current, status: result.to }, result), value: result } : { value: result };
+    },
+    deps,
+  );
+  return { link, result: value };
 }
 
 export async function cancelPaymentLink(

@@ -98,3 +98,74 @@ export const demoMerchant: Merchant = {
   default_expiry_minutes: 24 * 60,
   active: true,
 };
+
+import type {
+  ClientSessionRequest,
+  ClientSessionState,
+  PaymentProvider,
+  ProviderEvent,
+  ProviderPayment,
+} from '../../shared/providers/payment-provider.js';
+
+/** A provider that records what Paylink asked of it (no HTTP), for domain tests. */
+export class FakeProvider implements PaymentProvider {
+  readonly name = 'fake';
+  readonly sessions = new Map<string, ClientSessionState & { request: ClientSessionRequest }>();
+  readonly voided: string[] = [];
+  readonly refunded: Array<{ id: string; amount: number }> = [];
+  failSettlement = 0;
+  private n = 0;
+
+  async createClientSession(request: ClientSessionRequest) {
+    const id = `cs-${++this.n}`;
+    this.sessions.set(id, { id, payment_link_id: request.payment_link_id, status: 'CREATED', request });
+    return { id, redirect_url: `https://psp.example/pay/${id}` };
+  }
+  async getClientSession(id: string): Promise<ClientSessionState> {
+    const s = this.sessions.get(id);
+    if (!s) throw new Error('unknown session');
+    return { id: s.id, payment_link_id: s.payment_link_id, status: s.status, ...(s.payment ? { payment: s.payment } : {}) };
+  }
+  async getPayment(): Promise<ProviderPayment> {
+    throw new Error('not used');
+  }
+  async voidPayment(id: string) {
+    if (this.failSettlement-- > 0) throw new Error('provider unavailable');
+    if (!this.voided.includes(id)) this.voided.push(id);
+  }
+  async refundPayment(id: string, amount: number) {
+    if (this.failSettlement-- > 0) throw new Error('provider unavailable');
+    if (!this.refunded.some((r) => r.id === id)) this.refunded.push({ id, amount });
+  }
+  verifyWebhook() {
+    return { ok: true as const };
+  }
+  parseWebhook(raw: string): ProviderEvent {
+    return JSON.parse(raw) as ProviderEvent;
+  }
+}
+
+export function providerEvent(
+  linkId: string,
+  paymentId: string,
+  authorization_status: ProviderPayment['authorization_status'],
+  extra: Partial<ProviderPayment> & { event_id?: string } = {},
+): ProviderEvent {
+  const { event_id, ...payment } = extra;
+  return {
+    provider: 'fake',
+    event_id: event_id ?? `evt-${paymentId}-${authorization_status}`,
+    occurred_at: '2026-01-15T10:00:00.000Z',
+    payment: {
+      id: paymentId,
+      client_session_id: 'cs-1',
+      payment_link_id: linkId,
+      authorization_status,
+      amount: 12000,
+      currency: 'EUR',
+      captured: false,
+      created_at: '2026-01-15T10:00:00.000Z',
+      ...payment,
+    },
+  };
+}

@@ -1,0 +1,39 @@
+/**
+ * GET /payment-links/{id} — the customer URL. Opens a client session at the provider and sends the
+ * shopper to its hosted page (303), or says why the link cannot be paid.
+ */
+import { findCurrency } from '../../shared/domain/currencies.js';
+import { openForPayment } from '../../shared/domain/link-payments.js';
+import type { PaymentLink } from '../../shared/domain/payment-link.js';
+import type { AppDeps } from '../../shared/deps.js';
+import { header, pathParameter } from '../../shared/http/api.js';
+import { pageChain } from '../../shared/http/page-chain.js';
+import { formatAmount, pageLocale, redirectResponse, renderPage, type PageLocale } from '../../shared/http/pages.js';
+
+const details = (link: PaymentLink, merchant: string, locale: PageLocale) => ({
+  merchant,
+  amount: formatAmount(link.amount, link.currency, findCurrency(link.currency)?.exponent ?? 2, locale),
+  order: link.order.reference,
+});
+
+export const makeHandler = (deps: AppDeps) =>
+  pageChain(deps).handler(async (event) => {
+    const outcome = await openForPayment(pathParameter(event, 'id'), {
+      store: deps.links,
+      clock: deps.clock,
+      providers: deps.providers,
+      merchants: deps.merchants,
+      urls: deps.urls(event),
+    });
+    const acceptLanguage = header(event, 'accept-language');
+    if (outcome.kind === 'not_found') return renderPage(404, 'notFound', pageLocale(undefined, acceptLanguage));
+    if (outcome.kind === 'redirect') return redirectResponse(outcome.location);
+
+    const { link } = outcome;
+    const locale = pageLocale(link.customer?.locale, acceptLanguage);
+    const merchant = (await deps.merchants.getMerchant(link.entity_id))?.display_name ?? link.entity_id;
+    const facts = details(link, merchant, locale);
+    if (outcome.kind === 'paid') return renderPage(200, 'paid', locale, facts);
+    if (outcome.kind === 'in_progress') return renderPage(200, 'inProgress', locale, facts, { refreshSeconds: 5 });
+    return renderPage(410, link.status === 'CANCELLED' ? 'cancelled' : 'expired', locale, facts);
+  });

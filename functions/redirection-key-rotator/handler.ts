@@ -1,0 +1,15 @@
+/**
+ * Keeps the redirection signing keys: run by a deployment trigger (`ensure`: create the first key)
+ * and on a schedule (`rotate`: new key first, previous kept for verification). Logs kids only.
+ */
+import middy from '@middy/core';
+import { runKeyRotation, type KeyRing, type RotationAction } from '../../shared/domain/key-rotation.js';
+import type { Logger } from '../../shared/logger.js';
+
+export const makeHandler = <K extends { kid: string }>(deps: { ring: KeyRing<K>; logger: Logger }) =>
+  middy<{ action?: RotationAction } | undefined, { kids: string[]; changed: boolean }>().handler(async (event) => {
+    const action: RotationAction = event?.action === 'rotate' ? 'rotate' : 'ensure';
+    const result = await runKeyRotation(action, deps.ring);
+    deps.logger.info('redirection keys', { action, ...result });
+    return result;
+  });

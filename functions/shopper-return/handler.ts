@@ -1,0 +1,22 @@
+/**
+ * GET /payment-links/{id}/return?client_session_id= — where the provider sends the shopper after an
+ * attempt: Paylink signs the outcome and forwards to the merchant's shopper_redirection_url.
+ */
+import { NotFoundError } from '../../shared/domain/errors.js';
+import { shopperReturn } from '../../shared/domain/link-payments.js';
+import type { AppDeps } from '../../shared/deps.js';
+import { pathParameter } from '../../shared/http/api.js';
+import { pageChain } from '../../shared/http/page-chain.js';
+import { redirectResponse } from '../../shared/http/pages.js';
+
+export const makeHandler = (deps: AppDeps) =>
+  pageChain(deps).handler(async (event) => {
+    const sessionId = event.queryStringParameters?.client_session_id;
+    if (!sessionId) throw new NotFoundError('client_session_id is missing');
+    const location = await shopperReturn(pathParameter(event, 'id'), sessionId, {
+      store: deps.links,
+      providers: deps.providers,
+      signer: deps.redirection,
+    });
+    return redirectResponse(location);
+  });
