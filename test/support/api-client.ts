@@ -1,5 +1,6 @@
 /** A small HTTP client for tests that drive the sandbox as a merchant would. */
 import { startSandbox, type Sandbox, type SandboxOptions } from '../../sandbox/sandbox.js';
+import { createLogger } from '../../shared/logger.js';
 
 export interface Reply<T = Record<string, unknown>> {
   status: number;
@@ -68,16 +69,29 @@ export interface SandboxWithMerchants {
   sb: Sandbox;
   m1: MerchantSession;
   m2: MerchantSession;
+  /** Every log line the sandbox wrote, parsed (printed too when PAYLINK_TEST_LOGS=1). */
+  logs: Array<Record<string, unknown>>;
 }
 
 /**
  * Starts an in-memory sandbox for the current test file and signs both demo merchants in. The
  * returned object is filled in by beforeAll; read its fields inside tests, not at module level.
  */
-export function useSandboxWithMerchants(beforeAll: (fn: () => Promise<void>) => void, afterAll: (fn: () => Promise<void>) => void): SandboxWithMerchants {
-  const ctx = {} as SandboxWithMerchants;
+export function useSandboxWithMerchants(
+  beforeAll: (fn: () => Promise<void>) => void,
+  afterAll: (fn: () => Promise<void>) => void,
+  options: SandboxOptions = {},
+): SandboxWithMerchants {
+  const ctx = { logs: [] } as unknown as SandboxWithMerchants;
+  const logger = createLogger({
+    level: 'info',
+    write: (line) => {
+      ctx.logs.push(JSON.parse(line) as Record<string, unknown>);
+      if (process.env.PAYLINK_TEST_LOGS === '1') process.stdout.write(line + '\n');
+    },
+  });
   beforeAll(async () => {
-    ctx.sb = await testSandbox();
+    ctx.sb = await testSandbox({ logger, ...options });
     ctx.m1 = await merchantSession(ctx.sb.url, 1);
     ctx.m2 = await merchantSession(ctx.sb.url, 2);
   });

@@ -1,0 +1,151 @@
+/**
+ * Inbound provider webhooks: signature checks at the receiver, then SQS → consumer: duplicates,
+ * reordering, a poison message reaching the DLQ, and concurrent or late authorizations.
+ */
+import { SendMessageCommand } from '@aws-sdk/client-sqs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { PaymentLinkResource } from '../../shared/domain/schemas.js';
+import { call, useSandboxWithMerchants } from '../support/api-client.js';
+import { createLinkBody } from '../support/fixtures.js';
+import { CARDS, card, openHostedPage, postForm } from '../support/shopper.js';
+
+const PATH = '/payment/v2/payment-links';
+const ctx = useSandboxWithMerchants(beforeAll, afterAll, { pendingMs: 200, sqsVisibilityTimeoutSeconds: 0.3 });
+
+async function newLink(overrides: Record<string, unknown> = {}): Promise<PaymentLinkResource> {
+  const r = await ctx.m1.post<PaymentLinkResource>(PATH, createLinkBody({ shopper_redirection_url: 'http://localhost:9999/back', ...overrides }));
+  expect(r.status).toBe(201);
+  return r.body;
+}
+
+async function stored(id: string) {
+  await ctx.sb.settle();
+  return (await ctx.sb.deps.links.get(id))!;
+}
+
+async function paidLink() {
+  const link = await newLink();
+  await postForm(await openHostedPage(link.links.customer_url.href), card(CARDS.authorized));
+  const after = await stored(link.id);
+  expect(after.status).toBe('PAID');
+  return after;
+}
+
+function eventsFor(linkId: string) {
+  return ctx.sb.psp.events().filter((e) => e.payment.payment_link_id === linkId);
+}
+
+describe('POST /webhooks/{provider} verification', () => {
+  const body = JSON.stringify({ id: 'evt-test', type: 'payment.updated', created_at: new Date().toISOString(), data: {} });
+
+  async function queued() {
+    return (await ctx.sb.poller.depth()).visible + (await ctx.sb.poller.depth()).inFlight;
+  }
+
+  it('accepts a correctly signed body with 202', async () => {
+    const r = await call(ctx.sb.url, 'POST', '/webhooks/sandbox', { headers: { ...ctx.sb.psp.sign(body) }, body });
+    expect(r.status).toBe(202);
+    await ctx.sb.settle(); // the body is not a valid event: it ends in the DLQ, which is fine here
+  });
+
+  it.each([
+    ['a tampered body', (h: Record<string, string>) => ({ headers: h, body: body.replace('evt-test', 'evt-evil') })],
+    ['a wrong signature', (h: Record<string, string>) => ({ headers: { ...h, 'webhook-signature': 'v1,' + Buffer.alloc(32).toString('base64') }, body })],
+    ['no signature', (h: Record<string, string>) => ({ headers: { ...h, 'webhook-signature': '' }, body })],
+    ['no timestamp', (h: Record<string, string>) => ({ headers: { 'content-type': 'application/json', 'webhook-id': h['webhook-id']!, 'webhook-signature': h['webhook-signature']! }, body })],
+  ])('is 401 for %s, and queues nothing', async (_name, mutate) => {
+    const before = ctx.sb.poller.stats.delivered;
+    const r = await call(ctx.sb.url, 'POST', '/webhooks/sandbox', mutate({ ...ctx.sb.psp.sign(body) }));
+    expect(r.status).toBe(401);
+    expect(r.headers.get('content-type')).toBe('application/problem+json');
+    expect(await queued()).toBe(0);
+    await ctx.sb.settle();
+    expect(ctx.sb.poller.stats.delivered).toBe(before);
+  });
+
+  it.each([6, -6])('is 401 for a timestamp %i minutes off', async (minutes) => {
+    const headers = ctx.sb.psp.sign(body, { timestamp: new Date(Date.now() + minutes * 60_000) });
+    expect((await call(ctx.sb.url, 'POST', '/webhooks/sandbox', { headers: { ...headers }, body })).status).toBe(401);
+  });
+
+  it('accepts a timestamp 4 minutes old (inside the ±5 min tolerance)', async () => {
+    const headers = ctx.sb.psp.sign(body, { timestamp: new Date(Date.now() - 4 * 60_000) });
+    expect((await call(ctx.sb.url, 'POST', '/webhooks/sandbox', { headers: { ...headers }, body })).status).toBe(202);
+    await ctx.sb.settle();
+  });
+
+  it('is 404 for an unknown provider', async () => {
+    expect((await call(ctx.sb.url, 'POST', '/webhooks/nope', { headers: { ...ctx.sb.psp.sign(body) }, body })).status).toBe(404);
+  });
+});
+
+describe('applying provider events', () => {
+  it('changes nothing when a webhook is delivered again', async () => {
+    const link = await paidLink();
+    const [event] = eventsFor(link.id);
+    expect(await ctx.sb.psp.resend(event!.id)).toBe(202);
+    expect(await stored(link.id)).toEqual(link);
+  });
+
+  it('never reverts PAID when the PENDING webhook arrives after AUTHORIZED', async () => {
+    const link = await newLink();
+    await postForm(await openHostedPage(link.links.customer_url.href), card(CARDS.pending));
+    await waitFor(async () => (await stored(link.id)).status === 'PAID');
+    const pending = eventsFor(link.id).find((e) => e.payment.authorization_status === 'PENDING')!;
+    const paid = await stored(link.id);
+    expect(await ctx.sb.psp.resend(pending.id)).toBe(202);
+    expect(await stored(link.id)).toEqual(paid);
+  });
+
+  it('parks a poison message in the DLQ after 5 receives, without holding up the others', async () => {
+    const poison = JSON.stringify({ provider: 'sandbox', raw_body: '{"not":"an event"}', received_at: new Date().toISOString() });
+    await ctx.sb.sqs.client.send(new SendMessageCommand({ QueueUrl: ctx.sb.sqs.queueUrl, MessageBody: poison }));
+    const link = await paidLink(); // goes through the same queue meanwhile
+    expect(link.status).toBe('PAID');
+    await waitFor(async () => (await ctx.sb.sqs.peekDeadLetters()).some((m) => m.body === poison), 15_000);
+    const dead = (await ctx.sb.sqs.peekDeadLetters()).find((m) => m.body === poison)!;
+    const attempts = ctx.logs.filter((l) => l.message === 'provider event failed' && l.message_id === dead.messageId);
+    expect(attempts).toHaveLength(5);
+  });
+});
+
+describe('double and late payments', () => {
+  it('with N concurrent authorizations exactly one pays the link; the others are refunded and reported', async () => {
+    const link = await newLink(); // AUTOMATIC capture: late payments are refunded
+    const tabs = await Promise.all(Array.from({ length: 4 }, () => openHostedPage(link.links.customer_url.href)));
+    await Promise.all(tabs.map((hosted) => postForm(hosted, card(CARDS.authorized))));
+    await ctx.sb.settle();
+    const after = await stored(link.id);
+    expect(after.status).toBe('PAID');
+    expect(after.payments).toHaveLength(4);
+    const late = after.payments.filter((p) => p.late_settlement);
+    expect(late).toHaveLength(3);
+    expect(late.every((p) => p.late_settlement === 'REFUNDED')).toBe(true);
+    for (const p of late) expect(ctx.sb.psp.payment(p.id)?.refunded_amount).toBe(12000);
+    const winner = after.payments.find((p) => !p.late_settlement)!;
+    expect(ctx.sb.psp.payment(winner.id)?.refunded_amount ?? 0).toBe(0);
+    const events = ctx.sb.bus.events.filter((e) => e['detail-type'] === 'Payment Link Late Payment' && e.detail.payment_link_id === link.id);
+    expect(events.map((e) => e.detail.payment_id).sort()).toEqual(late.map((p) => p.id).sort());
+  });
+
+  it('a payment that completes after the merchant cancelled is voided (manual capture), and the link stays CANCELLED', async () => {
+    const link = await newLink({ capture_mode: 'MANUAL' });
+    const hosted = await openHostedPage(link.links.customer_url.href);
+    expect((await ctx.m1.post(`${PATH}/${link.id}/cancel`)).status).toBe(200);
+    await postForm(hosted, card(CARDS.authorized)); // the shopper was already on the PSP's page
+    const after = await stored(link.id);
+    expect(after.status).toBe('CANCELLED');
+    expect(after.payments).toEqual([expect.objectContaining({ authorization_status: 'AUTHORIZED', late_settlement: 'VOIDED' })]);
+    expect(ctx.sb.psp.payment(after.payments[0]!.id)?.voided).toBe(true);
+    const resource = (await ctx.m1.get<PaymentLinkResource>(`${PATH}/${link.id}`)).body;
+    expect(resource.payments).toEqual([{ id: after.payments[0]!.id, authorization_status: 'AUTHORIZED' }]);
+  });
+});
+
+async function waitFor(check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error('condition not reached in time');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
