@@ -360,7 +360,7 @@ export function createSandboxPsp(options: SandboxPspOptions): SandboxPsp {
 
   const page = (session: SandboxPspSession | undefined, status: number, html: string): Reply => ({
     status,
-    headers: pageHeaders(session ? [new URL(session.request.return_url).origin] : []),
+    headers: pageHeaders(),
     body: html,
   });
 
