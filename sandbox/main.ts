@@ -4,6 +4,9 @@ import { createLogger, type LogLevel } from '../shared/logger.js';
 import { DEMO_MERCHANTS } from './demo-merchants.js';
 import { startSandbox } from './sandbox.js';
 
+// Lambda runs Node 22+; this machine may run the sandbox on Node 20, which the SDK nags about.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 const dataDir = process.env.PAYLINK_SANDBOX_DIR ?? join(process.cwd(), '.sandbox');
 const sandbox = await startSandbox({
   port: Number(process.env.PORT ?? 3000),
