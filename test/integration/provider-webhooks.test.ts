@@ -8,6 +8,7 @@ import type { PaymentLinkResource } from '../../shared/domain/schemas.js';
 import { call, useSandboxWithMerchants } from '../support/api-client.js';
 import { createLinkBody } from '../support/fixtures.js';
 import { CARDS, card, openHostedPage, postForm } from '../support/shopper.js';
+import { waitFor } from '../support/wait.js';
 
 const PATH = '/payment/v2/payment-links';
 const ctx = useSandboxWithMerchants(beforeAll, afterAll, { pendingMs: 200, sqsVisibilityTimeoutSeconds: 0.3 });
@@ -142,10 +143,3 @@ describe('double and late payments', () => {
   });
 });
 
-async function waitFor(check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('condition not reached in time');
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}

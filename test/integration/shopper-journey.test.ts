@@ -8,6 +8,7 @@ import type { PaymentLinkResource } from '../../shared/domain/schemas.js';
 import { useSandboxWithMerchants } from '../support/api-client.js';
 import { createLinkBody } from '../support/fixtures.js';
 import { CARDS, card, followReturn, get, openHostedPage, postForm, verifyRedirection } from '../support/shopper.js';
+import { waitFor } from '../support/wait.js';
 
 const PATH = '/payment/v2/payment-links';
 // Long enough that the in-between state can be observed before the later webhook resolves it.
@@ -147,13 +148,6 @@ describe('paying a link', () => {
   });
 });
 
-async function waitFor(check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('condition not reached in time');
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe('the customer URL in each state', () => {
   it('410 for a cancelled link, localised in French from customer.locale, with no other link’s data', async () => {
