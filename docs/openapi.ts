@@ -126,6 +126,92 @@ export function buildOpenApi(): Record<string, unknown> {
           responses: { '200': link, ...authErrors, '404': problem("Unknown id, or another merchant's link") },
         },
       },
+      '/payment/v2/payment-links/{id}/webhook-deliveries': {
+        get: {
+          summary: 'Delivery log of a link’s webhooks',
+          description: 'Every webhook event of the link (oldest first) with its state (pending, delivered, failed) and attempts (at, status_code, duration_ms, error).',
+          security: secured,
+          parameters: [linkId],
+          responses: {
+            '200': {
+              description: 'The deliveries',
+              content: {
+                'application/json': {
+                  schema: {
+                    type: 'object',
+                    required: ['items'],
+                    properties: {
+                      items: {
+                        type: 'array',
+                        items: {
+                          type: 'object',
+                          required: ['event_id', 'type', 'sequence', 'url', 'state', 'attempts', 'created_at', 'next_attempt_at'],
+                          properties: {
+                            event_id: { type: 'string' },
+                            type: { enum: ['payment_link.status_changed', 'payment.status_changed'] },
+                            sequence: { type: 'integer' },
+                            url: { type: 'string' },
+                            state: { enum: ['pending', 'delivered', 'failed'] },
+                            created_at: { type: 'string', format: 'date-time' },
+                            next_attempt_at: { type: ['string', 'null'], format: 'date-time' },
+                            failure_reason: { type: 'string' },
+                            attempts: {
+                              type: 'array',
+                              items: {
+                                type: 'object',
+                                properties: {
+                                  at: { type: 'string', format: 'date-time' },
+                                  status_code: { type: ['integer', 'null'] },
+                                  duration_ms: { type: 'integer' },
+                                  error: { type: ['string', 'null'] },
+                                  manual: { type: 'boolean' },
+                                },
+                              },
+                            },
+                          },
+                        },
+                      },
+                    },
+                  },
+                },
+              },
+            },
+            ...authErrors,
+            '404': problem("Unknown id, or another merchant's link"),
+          },
+        },
+      },
+      '/payment/v2/webhook-deliveries/{event_id}/retry': {
+        post: {
+          summary: 'Send a webhook event again now',
+          description: 'Same webhook-id and body as the original; a new webhook-timestamp and signature. Works on pending, delivered and failed events.',
+          security: secured,
+          parameters: [{ name: 'event_id', in: 'path', required: true, schema: { type: 'string' } }],
+          responses: { '202': { description: 'Queued; the delivery as it was before the new attempt' }, ...authErrors, '404': problem("Unknown event, or another merchant's") },
+        },
+      },
+      '/payment/v2/webhook-secrets/rotate': {
+        post: {
+          summary: 'Rotate the webhook signing secret',
+          description: 'Returns the new whsec_ secret (shown once). The previous secret keeps signing, next to the new one, for 24 hours.',
+          security: secured,
+          responses: {
+            '200': {
+              description: 'The new secret',
+              content: {
+                'application/json': {
+                  schema: {
+                    type: 'object',
+                    required: ['secret', 'previous_secret_expires_at'],
+                    properties: { secret: { type: 'string', pattern: '^whsec_' }, previous_secret_expires_at: { type: ['string', 'null'], format: 'date-time' } },
+                  },
+                },
+              },
+            },
+            ...authErrors,
+          },
+        },
+      },
       '/payment/v2/jwks': {
         get: {
           summary: 'Public keys that verify purse-redirection-data tokens (JWKS)',

@@ -2,8 +2,9 @@
  * The Paylink stack, read top to bottom as the design document (see ../shared/design/ARCHITECTURE.md
  * in the handbook): one table holds every link and is the only thing an API call or a provider
  * webhook writes; the table's stream drives every effect that follows a change; an EventBridge bus
- * carries those changes to subscribers; provider webhooks are verified, queued and applied from the
- * queue; a REST API in front, keyed per merchant, with a few public routes for shoppers and providers.
+ * carries those changes to subscribers and a queue carries signed webhooks to merchants; provider
+ * webhooks are verified, queued and applied from the queue; a REST API in front, keyed per merchant,
+ * with a few public routes for shoppers and providers.
  *
  * Names shared with the code (key attributes, index names, routes, event source and detail types)
  * are imported from shared/, never retyped here, so the stack and the handlers cannot drift apart.
@@ -25,6 +26,7 @@ import type { Construct } from 'constructs';
 import { TABLE_KEYS, keys } from '../shared/adapters/dynamodb.js';
 import type { RotationAction } from '../shared/domain/key-rotation.js';
 import { DETAIL_TYPES, EVENT_SOURCE } from '../shared/domain/link-events.js';
+import { ATTEMPT_TIMEOUT_MS } from '../shared/domain/merchant-webhooks.js';
 import type { LinkStatus } from '../shared/domain/link-status.js';
 import { ROUTES } from '../shared/routes.js';
 import { acknowledgeNag } from './nag.js';
@@ -43,8 +45,13 @@ export const API_STAGE = 'v1';
 export const DISPATCHER_FN = 'stream-dispatcher';
 export const WEBHOOK_CONSUMER_FN = 'provider-webhook-consumer';
 export const KEY_ROTATOR_FN = 'redirection-key-rotator';
+export const WEBHOOK_SENDER_FN = 'merchant-webhook-sender';
 /** A provider webhook is received this many times at most before it is parked in the DLQ. */
 export const WEBHOOK_MAX_RECEIVES = 5;
+/** Merchant-webhook messages per sender invocation; each may take one attempt of ATTEMPT_TIMEOUT_MS. */
+export const DELIVERY_BATCH_SIZE = 5;
+/** A merchant-webhook message the sender failed to process this many times is parked in the DLQ. */
+export const DELIVERY_MAX_RECEIVES = 5;
 
 const pascal = (name: string) => name.replace(/(^|-)([a-z0-9])/g, (_m, _dash: string, c: string) => c.toUpperCase());
 
@@ -63,12 +70,15 @@ export class PaylinkStack extends Stack {
   readonly providerWebhooks: sqs.Queue;
   readonly providerWebhookDeadLetters: sqs.Queue;
   readonly streamFailures: sqs.Queue;
+  readonly merchantWebhooks: sqs.Queue;
+  readonly merchantWebhookDeadLetters: sqs.Queue;
   readonly api: apigw.RestApi;
   /** One function per distinct `fn` in ROUTES, keyed by that name. */
   readonly apiFunctions: ReadonlyMap<string, PaylinkFunction>;
   readonly dispatcher: PaylinkFunction;
   readonly webhookConsumer: PaylinkFunction;
   readonly keyRotator: PaylinkFunction;
+  readonly webhookSender: PaylinkFunction;
   /** Every Paylink function (routes and the others), keyed by its folder under functions/. */
   readonly functions: ReadonlyMap<string, PaylinkFunction>;
 
@@ -82,6 +92,10 @@ export class PaylinkStack extends Stack {
     //   CLIENT#<client id> / CLIENT       an OAuth client, secret stored hashed
     //   APIKEY#<digest>    / APIKEY       an API key's owner, key stored as a digest
     //   IDEMPOTENCY#<key>  / IDEMPOTENCY  a replayable response, deleted by TTL
+    //   LINK#<id>          / DELIVERY#<event id>  a merchant webhook and its attempts, in its link's
+    //                                     partition so the delivery log is one base-table Query
+    //   WEBHOOK_EVENT#<event id> / EVENT  which link (and merchant) an event id belongs to (replay)
+    //   MERCHANT#<entity>  / WEBHOOK_SECRETS  the merchant's webhook signing secrets
     // The three indexes are the merchant's list views, all "newest first" on the sort key:
     //   by-entity         GSI1PK/GSI1SK  every link of an entity
     //   by-entity-status  GSI2PK/GSI2SK  an entity's links in one status
@@ -204,6 +218,38 @@ export class PaylinkStack extends Stack {
       // still being processed (or retried by the poller) is not handed to a second consumer.
       visibilityTimeout: Duration.seconds(consumerTimeout.toSeconds() * 6),
       deadLetterQueue: { queue: this.providerWebhookDeadLetters, maxReceiveCount: WEBHOOK_MAX_RECEIVES },
+    });
+
+    // ── Outbound merchant webhooks ───────────────────────────────────────────────────────────
+    // The dispatcher records each delivery in the table and queues it here; the sender makes one
+    // attempt per message and records it on the delivery. Endpoint failures are not SQS retries: the
+    // sender deletes the message it consumed and enqueues the next attempt itself, with DelaySeconds
+    // from the delivery's schedule (5 s … 10 h, honouring Retry-After; waits beyond SQS's 15-minute
+    // maximum are chained in hops). A merchant endpoint that answers 500 or times out therefore never
+    // moves a message towards the DLQ.
+    //
+    // One attempt may take ATTEMPT_TIMEOUT_MS and a batch is worked through one message at a time,
+    // so the sender's timeout covers a whole batch of timed-out attempts, plus a margin for the
+    // table reads and writes and the re-enqueues.
+    const senderTimeout = Duration.seconds((DELIVERY_BATCH_SIZE * ATTEMPT_TIMEOUT_MS) / 1000 + 15);
+    // The redrive only counts messages the sender itself failed to process (a table or queue error,
+    // an unreadable message): after DELIVERY_MAX_RECEIVES such receives the message is parked here
+    // for an operator (alarm below). 14 days, like the other DLQs.
+    this.merchantWebhookDeadLetters = new sqs.Queue(this, 'MerchantWebhookDeadLetters', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    this.merchantWebhooks = new sqs.Queue(this, 'MerchantWebhooks', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      // Each message lives at most one hop (≤ 15 minutes of delay) before the sender consumes it.
+      retentionPeriod: Duration.days(4),
+      // Six times the sender's timeout, as for the provider webhooks. A message the sender reports
+      // as failed becomes visible again after this (9 minutes), so a transient table error delays a
+      // delivery by minutes rather than retrying in a tight loop.
+      visibilityTimeout: Duration.seconds(senderTimeout.toSeconds() * 6),
+      deadLetterQueue: { queue: this.merchantWebhookDeadLetters, maxReceiveCount: DELIVERY_MAX_RECEIVES },
     });
 
     // ── Lambdas: each one told and allowed exactly what its ports use ────────────────────────

@@ -18,13 +18,20 @@ import { makeHandler as getPaymentLink } from '../functions/get-payment-link/han
 import { makeHandler as listPaymentLinks } from '../functions/list-payment-links/handler.js';
 import { makeHandler as oauthToken } from '../functions/oauth-token/handler.js';
 import { makeHandler as streamDispatcher } from '../functions/stream-dispatcher/handler.js';
+import { makeHandler as merchantWebhookSender } from '../functions/merchant-webhook-sender/handler.js';
+import { NodeWebhookHttp } from '../shared/adapters/webhook-http.js';
 import { makeHandler as customerPage } from '../functions/customer-page/handler.js';
 import { makeHandler as jwks } from '../functions/jwks/handler.js';
+import { makeHandler as listWebhookDeliveries } from '../functions/list-webhook-deliveries/handler.js';
+import { makeHandler as retryWebhookDelivery } from '../functions/retry-webhook-delivery/handler.js';
+import { makeHandler as rotateWebhookSecret } from '../functions/rotate-webhook-secret/handler.js';
 import { makeHandler as webhookConsumer } from '../functions/provider-webhook-consumer/handler.js';
 import { makeHandler as webhookReceiver } from '../functions/provider-webhook-receiver/handler.js';
 import { makeHandler as shopperReturn } from '../functions/shopper-return/handler.js';
 import { generateRedirectionKey, parseRedirectionKeys, type PrivateSigningJwk } from '../shared/adapters/redirection-keys.js';
 import { SqsWebhookQueue } from '../shared/adapters/sqs-webhook-queue.js';
+import { SqsDeliveryQueue } from '../shared/adapters/sqs-delivery-queue.js';
+import { newMerchantWebhookSecret } from '../shared/adapters/delivery-store.js';
 import { StaticProviderRegistry } from '../shared/providers/registry.js';
 import { SandboxProvider } from '../shared/providers/sandbox-provider.js';
 import { createSandboxPsp, type SandboxPsp } from './psp/sandbox-psp.js';
@@ -49,6 +56,9 @@ type ApiHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<API
 
 const HANDLERS: Record<string, (deps: AppDeps) => ApiHandler> = {
   jwks,
+  'list-webhook-deliveries': listWebhookDeliveries,
+  'retry-webhook-delivery': retryWebhookDelivery,
+  'rotate-webhook-secret': rotateWebhookSecret,
   'customer-page': customerPage,
   'shopper-return': shopperReturn,
   'provider-webhook-receiver': webhookReceiver,
@@ -76,6 +86,13 @@ export interface SandboxOptions {
   /** false: the PSP records its webhooks without sending them (tests send them by hand). */
   pspDeliverWebhooks?: boolean;
   sqsVisibilityTimeoutSeconds?: number;
+  /** The demo merchants' default webhook endpoint (PAYLINK_SANDBOX_WEBHOOK_URL). */
+  merchantWebhookUrl?: string;
+  /** The demo merchants' whsec_ signing secret (PAYLINK_SANDBOX_WEBHOOK_SECRET), else generated. */
+  merchantWebhookSecret?: string;
+  /** Seconds between webhook attempts (PAYLINK_WEBHOOK_RETRY_SCHEDULE, e.g. "1,1,2"); production's by default. */
+  webhookRetrySchedule?: readonly number[];
+  webhookAttemptTimeoutMs?: number;
 }
 
 export interface Sandbox {
@@ -90,8 +107,12 @@ export interface Sandbox {
   psp: SandboxPsp;
   sqs: SandboxSqs;
   poller: SqsPoller;
+  /** The merchant-webhook sender's event source. */
+  senderPoller: SqsPoller;
   /** The whsec_ secret the sandbox PSP signs its webhooks with. */
   webhookSecret: string;
+  /** The whsec_ secret Paylink signs the demo merchants' webhooks with. */
+  merchantWebhookSecret: string;
   settle(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -112,6 +133,15 @@ async function loadOrCreateRedirectionKeys(dataDir: string | undefined): Promise
   const file = join(dataDir, 'redirection-keys.json');
   if (!existsSync(file)) writeFileSync(file, JSON.stringify([await generateRedirectionKey()]), { mode: 0o600 });
   return parseRedirectionKeys(readFileSync(file, 'utf8'));
+}
+
+function parseSchedule(value: string | undefined): number[] | undefined {
+  if (!value) return undefined;
+  const steps = value.split(',').map((v) => Number(v.trim()));
+  if (steps.length === 0 || steps.some((n) => !Number.isFinite(n) || n < 0)) {
+    throw new Error('PAYLINK_WEBHOOK_RETRY_SCHEDULE must be comma-separated seconds, e.g. 1,1,2');
+  }
+  return steps;
 }
 
 function problem(status: number, title: string, detail: string): APIGatewayProxyResult {
@@ -144,7 +174,10 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   await ensureTable(direct, tableName);
 
   const bus = new SandboxEventBus();
-  const stream = new StreamDelivery(streamDispatcher({ bus, logger }), logger);
+  // The dispatcher needs the ports built below; records written before then (seeding) wait for it.
+  let resolveDispatcher!: (handler: ReturnType<typeof streamDispatcher>) => void;
+  const dispatcher = new Promise<ReturnType<typeof streamDispatcher>>((resolve) => (resolveDispatcher = resolve));
+  const stream = new StreamDelivery(async (event, context) => (await dispatcher)(event, context), logger);
   const proxy = await startStreamProxy({
     target: { host: '127.0.0.1', port: dynamoPort },
     direct,
@@ -179,6 +212,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
 
   // Inbound provider webhooks: receiver → SQS (local-aws-sqs, DLQ after 5 receives) → consumer.
   const sqs = await startSqs({ region: REGION });
+  // Merchant webhooks: dispatcher → delivery queue (DLQ after 5 receives) → sender.
+  const deliveryQueue = await sqs.createQueueWithDlq('paylink-merchant-webhooks', { maxReceiveCount: 5 });
 
   const deps = composeDeps({
     db,
@@ -186,6 +221,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     bus,
     providers,
     webhookQueue: new SqsWebhookQueue(sqs.client, sqs.queueUrl),
+    deliveryQueue: new SqsDeliveryQueue(sqs.client, deliveryQueue.queueUrl),
     redirectionKeys: async () => redirectionKeys,
     signingKeys: async () => signingKeys,
     urlPolicy: 'sandbox',
@@ -193,7 +229,38 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     ...(options.clock ? { clock: options.clock } : {}),
     logger,
   });
-  for (const demo of DEMO_MERCHANTS) await deps.merchants.register(demo);
+  const webhookUrl = options.merchantWebhookUrl ?? process.env.PAYLINK_SANDBOX_WEBHOOK_URL;
+  const merchantWebhookSecret = options.merchantWebhookSecret ?? process.env.PAYLINK_SANDBOX_WEBHOOK_SECRET ?? newMerchantWebhookSecret();
+  for (const demo of DEMO_MERCHANTS) {
+    await deps.merchants.register({
+      ...demo,
+      merchant: { ...demo.merchant, ...(webhookUrl ? { default_webhook_url: webhookUrl } : {}) },
+    });
+    await deps.webhookSecrets.set(demo.merchant.entity_id, merchantWebhookSecret, deps.clock.now());
+  }
+  resolveDispatcher(streamDispatcher(deps));
+
+  const schedule = options.webhookRetrySchedule ?? parseSchedule(process.env.PAYLINK_WEBHOOK_RETRY_SCHEDULE);
+  const senderPoller = new SqsPoller({
+    client: sqs.client,
+    queueUrl: deliveryQueue.queueUrl,
+    handler: merchantWebhookSender({
+      deliveries: deps.deliveries,
+      queue: deps.deliveryQueue,
+      http: new NodeWebhookHttp({ urlPolicy: 'sandbox' }),
+      secrets: deps.webhookSecrets,
+      clock: deps.clock,
+      logger,
+      ...(schedule ? { schedule } : {}),
+      ...(options.webhookAttemptTimeoutMs ? { attemptTimeoutMs: options.webhookAttemptTimeoutMs } : {}),
+    }),
+    functionName: 'merchant-webhook-sender',
+    batchSize: 5,
+    waitTimeSeconds: 0.2,
+    // Longer than a batch of attempts can take (each is bounded by its timeout).
+    visibilityTimeoutSeconds: Math.max(options.sqsVisibilityTimeoutSeconds ?? 2, ((options.webhookAttemptTimeoutMs ?? 15_000) * 5) / 1000 + 5),
+    logger,
+  });
 
   const poller = new SqsPoller({
     client: sqs.client,
@@ -253,6 +320,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const port = (server.address() as AddressInfo).port;
   baseUrl = `http://${host === '127.0.0.1' || host === '::1' ? 'localhost' : host}:${port}`;
   await poller.start();
+  await senderPoller.start();
 
   return {
     url: baseUrl,
@@ -265,18 +333,22 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     psp,
     sqs,
     poller,
+    senderPoller,
     webhookSecret,
+    merchantWebhookSecret,
     /** Waits until every queued webhook, psp delivery and stream record has been handled. */
     settle: async () => {
       for (let round = 0; round < 3; round++) {
         await psp.idle();
         await poller.drain();
         await stream.drain();
+        await senderPoller.drain();
       }
     },
     stop: async () => {
       psp.close();
       await poller.stop();
+      await senderPoller.stop();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();

@@ -18,6 +18,9 @@ export const ROUTES: readonly Route[] = [
   { method: 'GET', path: '/payment/v2/payment-links', fn: 'list-payment-links', apiKeyRequired: true },
   { method: 'GET', path: '/payment/v2/payment-links/{id}', fn: 'get-payment-link', apiKeyRequired: true },
   { method: 'POST', path: '/payment/v2/payment-links/{id}/cancel', fn: 'cancel-payment-link', apiKeyRequired: true },
+  { method: 'GET', path: '/payment/v2/payment-links/{id}/webhook-deliveries', fn: 'list-webhook-deliveries', apiKeyRequired: true },
+  { method: 'POST', path: '/payment/v2/webhook-deliveries/{event_id}/retry', fn: 'retry-webhook-delivery', apiKeyRequired: true },
+  { method: 'POST', path: '/payment/v2/webhook-secrets/rotate', fn: 'rotate-webhook-secret', apiKeyRequired: true },
   // Public: merchants verify redirection tokens with these keys.
   { method: 'GET', path: '/payment/v2/jwks', fn: 'jwks', apiKeyRequired: false },
   // Public, shopper-facing: the customer URL and the return from the provider's hosted page.

@@ -1,14 +1,22 @@
 /**
- * The table's stream → effects. For now: `Payment Link Status Changed` on the event bus. Record by
- * record, reporting failures so that only the failed record and those after it are retried.
+ * The table's stream → every effect of a committed change, in one place: events on the bus, and
+ * merchant webhooks (a delivery record, then a message on the delivery queue). Record by record,
+ * stopping at the first failure so the shard's order is kept; a redelivered record produces the
+ * same event ids and the same deliveries, never new ones.
  */
 import middy from '@middy/core';
 import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
 import { linkChangeFromRecord } from '../../shared/adapters/stream-records.js';
 import { eventsForLinkChange } from '../../shared/domain/link-events.js';
+import { deliveryTarget, webhooksForLinkChange, type DeliveryQueue, type DeliveryStore } from '../../shared/domain/merchant-webhooks.js';
 import type { AppDeps } from '../../shared/deps.js';
 
-export const makeHandler = (deps: Pick<AppDeps, 'bus' | 'logger'>) =>
+export interface DispatcherDeps extends Pick<AppDeps, 'bus' | 'logger' | 'merchants' | 'urls'> {
+  deliveries: DeliveryStore;
+  deliveryQueue: DeliveryQueue;
+}
+
+export const makeHandler = (deps: DispatcherDeps) =>
   middy<DynamoDBStreamEvent, DynamoDBBatchResponse>().handler(async (event) => {
     for (const record of event.Records) {
       try {
@@ -16,9 +24,20 @@ export const makeHandler = (deps: Pick<AppDeps, 'bus' | 'logger'>) =>
         if (!change) continue;
         const events = eventsForLinkChange(change.old, change.new);
         if (events.length > 0) await deps.bus.publish(events);
+
+        if (!change.new || !change.old) continue; // creation notifies nobody; removal is not a change
+        const merchant = await deps.merchants.getMerchant(change.new.entity_id);
+        const target = deliveryTarget(change.new, merchant?.default_webhook_url);
+        for (const draft of webhooksForLinkChange(change.old, change.new, target, deps.urls())) {
+          const delivery = await deps.deliveries.createIfAbsent(draft);
+          // Not yet attempted: (re)enqueue. After a crash between create and enqueue, the redelivered
+          // record lands here again; a message enqueued twice is recognised by the sender.
+          if (delivery.state === 'pending' && delivery.attempts.length === 0) {
+            await deps.deliveryQueue.enqueue({ event_id: delivery.event_id, payment_link_id: delivery.payment_link_id });
+          }
+        }
       } catch (error) {
         deps.logger.error('stream record failed', { error, event_id: record.eventID });
-        // Stream shards are ordered: stop here, so later changes of the same link are not applied first.
         return { batchItemFailures: [{ itemIdentifier: record.dynamodb?.SequenceNumber ?? '' }] };
       }
     }

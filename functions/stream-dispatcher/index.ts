@@ -2,4 +2,4 @@
 import { liveDispatcherDeps } from '../../shared/adapters/compose.js';
 import { makeHandler } from './handler.js';
 
-export const handler = makeHandler(liveDispatcherDeps());
+export const handler = makeHandler(await liveDispatcherDeps());

@@ -25,6 +25,10 @@ import { makeDocumentClient } from './dynamodb.js';
 import { JoseRedirectionSigner, parseRedirectionKeys, rotateKeys, type PrivateSigningJwk } from './redirection-keys.js';
 import { EventBridgeBus } from './event-bus.js';
 import { DynamoIdempotencyStore } from './idempotency-store.js';
+import { DynamoDeliveryStore, DynamoMerchantSecretStore } from './delivery-store.js';
+import { SqsDeliveryQueue } from './sqs-delivery-queue.js';
+import { NodeWebhookHttp } from './webhook-http.js';
+import type { DeliveryQueue } from '../domain/merchant-webhooks.js';
 import { DynamoLinkStore } from './link-store.js';
 import { DynamoMerchantDirectory } from './merchant-directory.js';
 
@@ -34,6 +38,7 @@ export interface ComposeOptions {
   bus: EventBus;
   providers: ProviderRegistry;
   webhookQueue: WebhookQueue;
+  deliveryQueue: DeliveryQueue;
   redirectionKeys: () => Promise<PrivateSigningJwk[]>;
   signingKeys: () => Promise<SigningKey[]>;
   urlPolicy: UrlPolicy;
@@ -42,7 +47,7 @@ export interface ComposeOptions {
   logger?: Logger;
 }
 
-export function composeDeps(o: ComposeOptions): AppDeps & { merchants: DynamoMerchantDirectory } {
+export function composeDeps(o: ComposeOptions): AppDeps & { merchants: DynamoMerchantDirectory; webhookSecrets: DynamoMerchantSecretStore } {
   const clock = o.clock ?? systemClock;
   return {
     links: new DynamoLinkStore(o.db, o.tableName),
@@ -52,6 +57,9 @@ export function composeDeps(o: ComposeOptions): AppDeps & { merchants: DynamoMer
     bus: o.bus,
     providers: o.providers,
     webhookQueue: o.webhookQueue,
+    deliveries: new DynamoDeliveryStore(o.db, o.tableName),
+    deliveryQueue: o.deliveryQueue,
+    webhookSecrets: new DynamoMerchantSecretStore(o.db, o.tableName),
     redirection: new JoseRedirectionSigner(o.redirectionKeys, clock),
     clock,
     ids: { newId: () => randomUUID() },
@@ -85,9 +93,9 @@ function liveEventBus(): EventBus {
   return new EventBridgeBus(new EventBridgeClient({}), requiredEnv('EVENT_BUS_NAME'));
 }
 
-/** The stream dispatcher needs the bus and a logger only (and gets no table or secret access). */
-export function liveDispatcherDeps(): Pick<AppDeps, 'bus' | 'logger'> {
-  return { bus: liveEventBus(), logger: liveLogger() };
+/** The stream dispatcher: the bus, the deliveries and merchants in the table, the delivery queue. */
+export async function liveDispatcherDeps(): Promise<Pick<AppDeps, 'bus' | 'logger' | 'merchants' | 'urls' | 'deliveries' | 'deliveryQueue'>> {
+  return liveDeps();
 }
 
 /** The redirection keys in Secrets Manager (an empty secret reads as no keys). */
@@ -142,6 +150,7 @@ async function buildLiveDeps(): Promise<AppDeps> {
   const redirectionArn = optional('REDIRECTION_KEYS_SECRET_ARN');
   const providerArn = optional('PROVIDER_CONFIG_SECRET_ARN');
   const queueUrl = optional('WEBHOOK_QUEUE_URL');
+  const deliveryQueueUrl = optional('DELIVERY_QUEUE_URL');
   const missing = (name: string) => () => Promise.reject(new Error(`${name} is not set for this function`));
   const configured = {
     ...(process.env.PUBLIC_API_BASE_URL ? { api: process.env.PUBLIC_API_BASE_URL } : {}),
@@ -156,8 +165,31 @@ async function buildLiveDeps(): Promise<AppDeps> {
     redirectionKeys: redirectionArn ? lazySecret(secrets, redirectionArn, parseRedirectionKeys) : missing('REDIRECTION_KEYS_SECRET_ARN'),
     providers: providerArn ? providersFromConfig(await readSecret(secrets, providerArn)) : new StaticProviderRegistry([]),
     webhookQueue: queueUrl ? new SqsWebhookQueue(new SQSClient({}), queueUrl) : noQueue,
+    deliveryQueue: deliveryQueueUrl
+      ? new SqsDeliveryQueue(new SQSClient({}), deliveryQueueUrl)
+      : { enqueue: () => Promise.reject(new Error('DELIVERY_QUEUE_URL is not set for this function')) },
     urlPolicy: process.env.URL_POLICY === 'sandbox' ? 'sandbox' : 'production',
     urls: (event) => urlsFromRequest(event, configured),
     logger: liveLogger(),
   });
+}
+
+/** The merchant-webhook sender: deliveries and secrets in the table, the delivery queue, HTTPS out. */
+export async function liveSenderDeps(): Promise<{
+  deliveries: AppDeps['deliveries'];
+  queue: AppDeps['deliveryQueue'];
+  http: NodeWebhookHttp;
+  secrets: AppDeps['webhookSecrets'];
+  clock: AppDeps['clock'];
+  logger: AppDeps['logger'];
+}> {
+  const deps = await liveDeps();
+  return {
+    deliveries: deps.deliveries,
+    queue: deps.deliveryQueue,
+    http: new NodeWebhookHttp({ urlPolicy: deps.urlPolicy }),
+    secrets: deps.webhookSecrets,
+    clock: deps.clock,
+    logger: deps.logger,
+  };
 }

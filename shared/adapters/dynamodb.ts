@@ -24,6 +24,11 @@ export const keys = {
   client: (clientId: string) => ({ PK: `CLIENT#${clientId}`, SK: 'CLIENT' }),
   apiKey: (digest: string) => ({ PK: `APIKEY#${digest}`, SK: 'APIKEY' }),
   idempotency: (scopedKey: string) => ({ PK: `IDEMPOTENCY#${scopedKey}`, SK: 'IDEMPOTENCY' }),
+  /** A webhook delivery lives in its link's partition, so the delivery log is one strongly consistent Query. */
+  delivery: (linkId: string, eventId: string) => ({ PK: `LINK#${linkId}`, SK: `DELIVERY#${eventId}` }),
+  /** Finds a delivery's link from its event id alone (the replay API gets only the event id). */
+  webhookEvent: (eventId: string) => ({ PK: `WEBHOOK_EVENT#${eventId}`, SK: 'EVENT' }),
+  webhookSecrets: (entityId: string) => ({ PK: `MERCHANT#${entityId}`, SK: 'WEBHOOK_SECRETS' }),
 } as const;
 
 export function makeDocumentClient(config: DynamoDBClientConfig = {}): DynamoDBDocumentClient {

@@ -245,6 +245,11 @@ export interface DeliveryStore {
   update(delivery: WebhookDelivery, expectedVersion: number): Promise<void>;
 }
 
+/** Finds a delivery's link from its event id alone (the replay API is given only that). */
+export interface DeliveryLocator {
+  locate(eventId: string): Promise<{ payment_link_id: string; entity_id: string } | undefined>;
+}
+
 /** A message on the merchant-webhook queue: which delivery to attempt, and not before when. */
 export interface DeliveryMessage {
   event_id: string;
