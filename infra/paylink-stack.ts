@@ -255,15 +255,19 @@ export class PaylinkStack extends Stack {
     // ── Lambdas: each one told and allowed exactly what its ports use ────────────────────────
     // compose.ts builds a port only when its variable is set, so a function that is not given a
     // name or an ARN neither knows the resource nor may touch it, and fails loudly if it starts to.
+    // The URL policy checks merchant-supplied URLs (in the sender: where a webhook may be sent).
+    const urlPolicy = { URL_POLICY: 'production' };
     const told = {
       table: { TABLE_NAME: this.table.tableName },
       tokenKeys: { TOKEN_KEYS_SECRET_ARN: this.tokenSigningKeys.secretArn },
       redirectionKeys: { REDIRECTION_KEYS_SECRET_ARN: this.redirectionSigningKeys.secretArn },
       providers: { PROVIDER_CONFIG_SECRET_ARN: this.providerConfig.secretArn },
       webhookQueue: { WEBHOOK_QUEUE_URL: this.providerWebhooks.queueUrl },
+      deliveryQueue: { DELIVERY_QUEUE_URL: this.merchantWebhooks.queueUrl },
       bus: { EVENT_BUS_NAME: this.bus.eventBusName },
-      // The URL policy checks merchant-supplied URLs; the base URL builds links handed out.
-      urls: { URL_POLICY: 'production', ...(props.publicApiBaseUrl ? { PUBLIC_API_BASE_URL: props.publicApiBaseUrl } : {}) },
+      urlPolicy,
+      // The base URL builds links handed out; without it the API functions take it from the request.
+      urls: { ...urlPolicy, ...(props.publicApiBaseUrl ? { PUBLIC_API_BASE_URL: props.publicApiBaseUrl } : {}) },
       logs: { LOG_LEVEL: 'info' },
     };
 
@@ -282,6 +286,14 @@ export class PaylinkStack extends Stack {
       // Payment flows: read a link (and its merchant), write it back under the version condition.
       readWriteLinks: allow('TableLinkItems', ['dynamodb:GetItem', 'dynamodb:PutItem'], [this.table.tableArn]),
       readLinks: allow('TableLinkReads', ['dynamodb:GetItem'], [this.table.tableArn]),
+      // Merchant webhooks: deliveries and their event pointers, the merchant (default webhook URL)
+      // and its signing secrets. Every write is a (conditional) PutItem; there is no UpdateItem.
+      readWriteDeliveries: allow('TableWebhookDeliveries', ['dynamodb:GetItem', 'dynamodb:PutItem'], [this.table.tableArn]),
+      // The delivery log is a Query of the link's partition in the base table. A grant on the table
+      // ARN does not reach its indexes (…/index/<name>), which the log never reads.
+      readDeliveryLog: allow('TableDeliveryLog', ['dynamodb:GetItem', 'dynamodb:Query'], [this.table.tableArn]),
+      readItems: allow('TableItemReads', ['dynamodb:GetItem'], [this.table.tableArn]),
+      keepWebhookSecrets: allow('TableWebhookSecrets', ['dynamodb:GetItem', 'dynamodb:PutItem'], [this.table.tableArn]),
       readTokenKeys: allow('ReadTokenSigningKeys', ['secretsmanager:GetSecretValue'], [this.tokenSigningKeys.secretArn]),
       readRedirectionKeys: allow('ReadRedirectionSigningKeys', ['secretsmanager:GetSecretValue'], [this.redirectionSigningKeys.secretArn]),
       keepRedirectionKeys: allow(
@@ -292,6 +304,7 @@ export class PaylinkStack extends Stack {
       readProviderConfig: allow('ReadProviderConfig', ['secretsmanager:GetSecretValue'], [this.providerConfig.secretArn]),
       // SQS-managed encryption: no KMS key to grant.
       queueWebhooks: allow('QueueProviderWebhooks', ['sqs:SendMessage'], [this.providerWebhooks.queueArn]),
+      queueDeliveries: allow('QueueMerchantWebhooks', ['sqs:SendMessage'], [this.merchantWebhooks.queueArn]),
     };
 
     const merchantApi: FunctionAccess = {
@@ -304,6 +317,23 @@ export class PaylinkStack extends Stack {
       'get-payment-link': merchantApi,
       'list-payment-links': merchantApi,
       'cancel-payment-link': merchantApi,
+      // Merchant webhook administration. Authentication reads the API key, client and merchant items
+      // (GetItem) and verifies the token; none of the three checks a URL or renders a link.
+      // The delivery log: the link (ownership), then its deliveries.
+      'list-webhook-deliveries': {
+        environment: { ...told.table, ...told.tokenKeys, ...told.logs },
+        statements: [may.readDeliveryLog, may.readTokenKeys],
+      },
+      // Replay: finds the delivery from its event pointer and queues it for the sender, now.
+      'retry-webhook-delivery': {
+        environment: { ...told.table, ...told.tokenKeys, ...told.deliveryQueue, ...told.logs },
+        statements: [may.readItems, may.queueWebhooks, may.readTokenKeys],
+      },
+      // A new signing secret; the previous one keeps signing for the grace period.
+      'rotate-webhook-secret': {
+        environment: { ...told.table, ...told.tokenKeys, ...told.logs },
+        statements: [may.keepWebhookSecrets, may.readTokenKeys],
+      },
       // Public keys only: it reads the private JWKs to derive them and never sees the table.
       jwks: { environment: { ...told.redirectionKeys, ...told.logs }, statements: [may.readRedirectionKeys] },
       // The customer URL: marks the link OPENED and opens a client session at its provider.
@@ -347,6 +377,10 @@ export class PaylinkStack extends Stack {
     }
     this.apiFunctions = apiFunctions;
 
+    // ── REST API ─────────────────────────────────────────────────────────────────────────────
+    this.api = this.createApi(apiFunctions);
+    this.addMerchantUsagePlans(props.merchants ?? []);
+
     // ── Provider webhook consumer ────────────────────────────────────────────────────────────
     // Applies queued webhooks to links (conditional writes) and voids or refunds late payments at
     // the provider, hence the provider configuration. Queue access comes from the event source.
@@ -367,10 +401,24 @@ export class PaylinkStack extends Stack {
     acknowledgeTracingWildcard(this.webhookConsumer, 'X-Ray PutTraceSegments/PutTelemetryRecords (active tracing) support no resource-level permissions.');
 
     // ── Stream dispatcher ────────────────────────────────────────────────────────────────────
-    // The one place a committed change becomes effects. It reads no items and no secret, so it gets
-    // neither the table name nor the secret ARN, and no access to them: stream read (from the event
-    // source) and PutEvents only.
-    this.dispatcher = addFunction(DISPATCHER_FN, { environment: { ...told.bus, ...told.logs }, statements: [] }, { timeout: Duration.seconds(30) });
+    // The one place a committed change becomes effects: events on the bus, and merchant webhooks (the
+    // merchant's default URL read, a delivery and its event pointer written, a message queued for the
+    // sender). It reads no secret. A webhook body carries the link resource as GET returns it, so the
+    // dispatcher is told the API's public base URL: the custom domain when one is configured, else the
+    // stage URL without its trailing slash, which is what the API functions derive from a request.
+    // The API's own functions could not be told the stage URL (their methods are part of the
+    // deployment the stage points to: a cycle); the dispatcher is behind no route, so it can.
+    const apiBaseUrl =
+      props.publicApiBaseUrl ??
+      `https://${this.api.restApiId}.execute-api.${this.region}.${this.urlSuffix}/${this.api.deploymentStage.stageName}`;
+    this.dispatcher = addFunction(
+      DISPATCHER_FN,
+      {
+        environment: { ...told.table, ...told.deliveryQueue, ...told.bus, PUBLIC_API_BASE_URL: apiBaseUrl, ...told.logs },
+        statements: [may.readWriteDeliveries, may.queueDeliveries],
+      },
+      { timeout: Duration.seconds(30) },
+    );
     this.bus.grantPutEventsTo(this.dispatcher.fn);
 
     // A batch that still fails after the retries is recorded here instead of blocking the shard
@@ -401,7 +449,9 @@ export class PaylinkStack extends Stack {
         maxRecordAge: Duration.hours(24),
         onFailure: new SqsDlq(this.streamFailures),
         // Only link items mean anything to subscribers; idempotency records, merchants and keys
-        // never invoke the function (and are never billed as invocations).
+        // never invoke the function (and are never billed as invocations). Nor do the deliveries,
+        // event pointers and secrets that the dispatcher and the sender write: the dispatcher's own
+        // writes can never come back to it as work.
         filters: [
           lambda.FilterCriteria.filter({
             dynamodb: { Keys: { [TABLE_KEYS.sort]: { S: lambda.FilterRule.isEqual(linkItem.SK) } } },
@@ -423,10 +473,37 @@ export class PaylinkStack extends Stack {
     );
     acknowledgeTracingWildcard(this.keyRotator, 'X-Ray PutTraceSegments/PutTelemetryRecords (active tracing) support no resource-level permissions.');
     this.addKeyRotation();
+
+    // ── Merchant webhook sender ──────────────────────────────────────────────────────────────
+    // One attempt per due message, recorded on the delivery (GetItem/PutItem), signed with the
+    // merchant's secrets (read, or created on a merchant's first webhook), and the next attempt
+    // queued by the sender itself (SendMessage; receive and delete come with the event source).
+    //
+    // No VPC: it calls merchants' HTTPS endpoints on the internet. The SSRF guard is in the code and
+    // a VPC would not replace it: with URL_POLICY=production only https URLs are called, and only
+    // when every address the host resolves to is public, checked at send time after DNS resolution
+    // (so a DNS change cannot point a vetted URL at 169.254.169.254 or a private range). In a VPC the
+    // function would need a NAT gateway per AZ to reach the internet at all, and still the same check.
+    this.webhookSender = addFunction(
+      WEBHOOK_SENDER_FN,
+      {
+        environment: { ...told.table, ...told.deliveryQueue, ...told.urlPolicy, ...told.logs },
+        statements: [may.readWriteDeliveries, may.queueDeliveries],
+      },
+      { timeout: senderTimeout },
+    );
+    this.webhookSender.fn.addEventSource(
+      new SqsEventSource(this.merchantWebhooks, {
+        batchSize: DELIVERY_BATCH_SIZE,
+        // Record by record: a message that fails comes back alone, the others are deleted.
+        reportBatchItemFailures: true,
+      }),
+    );
+    acknowledgeTracingWildcard(this.webhookSender, 'X-Ray PutTraceSegments/PutTelemetryRecords (active tracing) support no resource-level permissions.');
     this.functions = functions;
 
     // ── Alarms ───────────────────────────────────────────────────────────────────────────────
-    // A message in either queue is work that failed every retry and now waits for a person.
+    // A message in any of these queues is work that failed every retry and now waits for a person.
     this.alarmOnMessages(
       'ProviderWebhookDeadLettersAlarm',
       this.providerWebhookDeadLetters,
@@ -437,10 +514,12 @@ export class PaylinkStack extends Stack {
       this.streamFailures,
       'Table stream batches failed every retry: their events, merchant webhooks or notifications were not sent.',
     );
-
-    // ── REST API ─────────────────────────────────────────────────────────────────────────────
-    this.api = this.createApi(apiFunctions);
-    this.addMerchantUsagePlans(props.merchants ?? []);
+    this.alarmOnMessages(
+      'MerchantWebhookDeadLettersAlarm',
+      this.merchantWebhookDeadLetters,
+      `Merchant webhook messages the sender failed to process ${DELIVERY_MAX_RECEIVES} times are parked in the DLQ: ` +
+        'those deliveries get no further attempt until replayed or redriven (endpoint failures never land here).',
+    );
 
     new CfnOutput(this, 'ApiUrl', { value: this.api.url, description: 'Base URL of the Paylink API (stage v1)' });
     new CfnOutput(this, 'EventBusName', { value: this.bus.eventBusName, description: 'EventBridge bus with Paylink events' });

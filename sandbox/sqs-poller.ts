@@ -195,12 +195,14 @@ export class SqsPoller {
    * Resolves when the queue holds no message (visible, in flight or delayed) and no batch is in
    * the handler: everything sent so far has been deleted or moved to the DLQ.
    */
-  async drain(options: { timeoutMs?: number; intervalMs?: number } = {}): Promise<void> {
+  /** `ignoreDelayed`: do not wait for messages sent with a delay (scheduled retries in the future). */
+  async drain(options: { timeoutMs?: number; intervalMs?: number; ignoreDelayed?: boolean } = {}): Promise<void> {
     const deadline = Date.now() + (options.timeoutMs ?? 30_000);
     for (;;) {
       await this.batch;
       const depth = await this.depth();
-      if (depth.visible + depth.inFlight + depth.delayed === 0 && !this.batch) return;
+      const waiting = depth.visible + depth.inFlight + (options.ignoreDelayed ? 0 : depth.delayed);
+      if (waiting === 0 && !this.batch) return;
       if (this.state !== 'running' && !this.batch) {
         throw new Error(`SqsPoller is not running and the queue is not empty (${JSON.stringify(depth)})`);
       }

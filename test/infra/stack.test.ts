@@ -13,9 +13,10 @@ import type { IConstruct } from 'constructs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { buildApp, parseMerchants } from '../../infra/build-app.js';
 import type { PaylinkFunction } from '../../infra/paylink-function.js';
-import { DISPATCHER_FN, KEY_ROTATOR_FN, WEBHOOK_CONSUMER_FN, type PaylinkStack } from '../../infra/paylink-stack.js';
+import { DISPATCHER_FN, KEY_ROTATOR_FN, WEBHOOK_CONSUMER_FN, WEBHOOK_SENDER_FN, type PaylinkStack } from '../../infra/paylink-stack.js';
 import { TABLE_KEYS } from '../../shared/adapters/dynamodb.js';
 import { DETAIL_TYPES, EVENT_SOURCE } from '../../shared/domain/link-events.js';
+import { ATTEMPT_TIMEOUT_MS } from '../../shared/domain/merchant-webhooks.js';
 import { ROUTES } from '../../shared/routes.js';
 
 type Json = Record<string, unknown>;
@@ -83,19 +84,41 @@ const propsOf = (resources: Record<string, CfnResource>, id: string): Json => {
   return r.Properties ?? {};
 };
 
+/** The event source mappings that invoke a function. */
+const mappingsOf = (resources: Record<string, CfnResource>, fn: PaylinkFunction) =>
+  ofType(resources, 'AWS::Lambda::EventSourceMapping')
+    .filter(([, m]) => JSON.stringify(m.Properties?.FunctionName) === JSON.stringify({ Ref: logicalId(fn) }))
+    .map(([, m]) => m.Properties ?? {});
+
+/** The API's stage URL (`https://{api}.execute-api.{region}.{suffix}/v1`) without its trailing slash. */
+function stageUrlWithoutSlash(stack: PaylinkStack): unknown {
+  const url = stack.resolve(stack.api.url) as { 'Fn::Join': [string, unknown[]] };
+  const [separator, parts] = url['Fn::Join'];
+  const last = parts.at(-1);
+  if (separator !== '' || typeof last !== 'string' || !last.endsWith('/')) throw new Error(`unexpected API URL ${JSON.stringify(url)}`);
+  const trimmed = last.slice(0, -1);
+  return { 'Fn::Join': ['', [...parts.slice(0, -1), ...(trimmed ? [trimmed] : [])]] };
+}
+
 /** The environment each function must get, exactly (besides NODE_OPTIONS, which every one gets). */
 function expectedEnvironments(stack: PaylinkStack, publicApiBaseUrl?: string): Record<string, Json> {
   const ref = (c: IConstruct) => ({ Ref: idOf(c) });
   const TABLE_NAME = ref(stack.table);
   const LOG_LEVEL = 'info';
   const urls = { URL_POLICY: 'production', ...(publicApiBaseUrl ? { PUBLIC_API_BASE_URL: publicApiBaseUrl } : {}) };
-  const merchantApi = { TABLE_NAME, TOKEN_KEYS_SECRET_ARN: ref(stack.tokenSigningKeys), ...urls, LOG_LEVEL };
+  const TOKEN_KEYS_SECRET_ARN = ref(stack.tokenSigningKeys);
+  const DELIVERY_QUEUE_URL = ref(stack.merchantWebhooks);
+  const merchantApi = { TABLE_NAME, TOKEN_KEYS_SECRET_ARN, ...urls, LOG_LEVEL };
   return {
     'oauth-token': merchantApi,
     'create-payment-link': merchantApi,
     'get-payment-link': merchantApi,
     'list-payment-links': merchantApi,
     'cancel-payment-link': merchantApi,
+    // They neither check a merchant URL nor render a link: no URL policy, no base URL.
+    'list-webhook-deliveries': { TABLE_NAME, TOKEN_KEYS_SECRET_ARN, LOG_LEVEL },
+    'retry-webhook-delivery': { TABLE_NAME, TOKEN_KEYS_SECRET_ARN, DELIVERY_QUEUE_URL, LOG_LEVEL },
+    'rotate-webhook-secret': { TABLE_NAME, TOKEN_KEYS_SECRET_ARN, LOG_LEVEL },
     jwks: { REDIRECTION_KEYS_SECRET_ARN: ref(stack.redirectionSigningKeys), LOG_LEVEL },
     'customer-page': { TABLE_NAME, PROVIDER_CONFIG_SECRET_ARN: ref(stack.providerConfig), ...urls, LOG_LEVEL },
     'shopper-return': {
@@ -110,8 +133,18 @@ function expectedEnvironments(stack: PaylinkStack, publicApiBaseUrl?: string): R
       LOG_LEVEL,
     },
     [WEBHOOK_CONSUMER_FN]: { TABLE_NAME, PROVIDER_CONFIG_SECRET_ARN: ref(stack.providerConfig), LOG_LEVEL },
-    [DISPATCHER_FN]: { EVENT_BUS_NAME: ref(stack.bus), LOG_LEVEL },
+    // The dispatcher renders link resources into webhook bodies, so it always has a base URL: the
+    // configured one, else the stage URL as the API functions derive it from a request.
+    [DISPATCHER_FN]: {
+      TABLE_NAME,
+      DELIVERY_QUEUE_URL,
+      EVENT_BUS_NAME: ref(stack.bus),
+      PUBLIC_API_BASE_URL: publicApiBaseUrl ?? stageUrlWithoutSlash(stack),
+      LOG_LEVEL,
+    },
     [KEY_ROTATOR_FN]: { REDIRECTION_KEYS_SECRET_ARN: ref(stack.redirectionSigningKeys), LOG_LEVEL },
+    // The URL policy is the sender's SSRF guard; the body it sends was rendered by the dispatcher.
+    [WEBHOOK_SENDER_FN]: { TABLE_NAME, DELIVERY_QUEUE_URL, URL_POLICY: 'production', LOG_LEVEL },
   };
 }
 
@@ -149,11 +182,11 @@ describe('table', () => {
 });
 
 describe('functions', () => {
-  it('has one nodejs22.x arm64 function per route function, the consumer, the dispatcher and the rotator, plus the trigger provider', () => {
+  it('has one nodejs22.x arm64 function per route function, the consumer, the dispatcher, the rotator and the sender, plus the trigger provider', () => {
     const { resources, stack } = synthesised();
     const routeFns = [...new Set(ROUTES.map((r) => r.fn))];
     expect([...stack.apiFunctions.keys()].sort()).toEqual([...routeFns].sort());
-    expect([...stack.functions.keys()].sort()).toEqual([...routeFns, WEBHOOK_CONSUMER_FN, DISPATCHER_FN, KEY_ROTATOR_FN].sort());
+    expect([...stack.functions.keys()].sort()).toEqual([...routeFns, WEBHOOK_CONSUMER_FN, DISPATCHER_FN, KEY_ROTATOR_FN, WEBHOOK_SENDER_FN].sort());
     const ours = new Set([...stack.functions.values()].map(logicalId));
     const functions = ofType(resources, 'AWS::Lambda::Function');
     for (const [id, fn] of functions.filter(([id]) => ours.has(id))) {
@@ -179,7 +212,6 @@ describe('functions', () => {
       const actual = (propsOf(resources, logicalId(fnOf(stack, name))).Environment as { Variables: Json }).Variables;
       expect(actual, name).toEqual({ ...env, NODE_OPTIONS: '--enable-source-maps' });
     }
-    if (!publicApiBaseUrl) expect(JSON.stringify(resources)).not.toContain('PUBLIC_API_BASE_URL');
   });
 
   it('gives the consumer a timeout that the queue visibility timeout covers six times over', () => {
@@ -262,6 +294,66 @@ describe('provider webhooks', () => {
   });
 });
 
+describe('merchant webhooks', () => {
+  it('queues them in an encrypted, TLS-only queue with a 14-day DLQ after 5 failed receives', () => {
+    const { template, resources, stack } = synthesised();
+    const queueId = idOf(stack.merchantWebhooks);
+    const dlqId = idOf(stack.merchantWebhookDeadLetters);
+    expect(queueId).toMatch(/^MerchantWebhooks/);
+    expect(dlqId).toMatch(/^MerchantWebhookDeadLetters/);
+    expect(propsOf(resources, queueId)).toMatchObject({
+      SqsManagedSseEnabled: true,
+      RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': [dlqId, 'Arn'] }, maxReceiveCount: 5 },
+    });
+    const dlq = propsOf(resources, dlqId);
+    expect(dlq).toMatchObject({ SqsManagedSseEnabled: true, MessageRetentionPeriod: 14 * 24 * 3600 });
+    expect(dlq.RedrivePolicy).toBeUndefined();
+    expect(dlq.MessageRetentionPeriod as number).toBeGreaterThan((propsOf(resources, queueId).MessageRetentionPeriod as number | undefined) ?? 4 * 24 * 3600);
+    for (const id of [queueId, dlqId]) {
+      template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+        Queues: [{ Ref: id }],
+        PolicyDocument: { Statement: [{ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }] },
+      });
+    }
+  });
+
+  it('feeds the sender in batches of 5, reporting item failures', () => {
+    const { resources, stack } = synthesised();
+    const mappings = mappingsOf(resources, stack.webhookSender);
+    expect(mappings).toHaveLength(1);
+    const p = mappings[0]!;
+    expect(p.EventSourceArn).toEqual({ 'Fn::GetAtt': [idOf(stack.merchantWebhooks), 'Arn'] });
+    expect(p.BatchSize).toBe(5);
+    expect(p.FunctionResponseTypes).toEqual(['ReportBatchItemFailures']);
+    // Nothing else reads the delivery queue.
+    const readers = ofType(resources, 'AWS::Lambda::EventSourceMapping').filter(
+      ([, m]) => JSON.stringify(m.Properties?.EventSourceArn) === JSON.stringify({ 'Fn::GetAtt': [idOf(stack.merchantWebhooks), 'Arn'] }),
+    );
+    expect(readers).toHaveLength(1);
+  });
+
+  it('gives the sender time for a whole batch of timed-out attempts, and the queue six times that as visibility timeout', () => {
+    const { resources, stack } = synthesised();
+    const timeout = propsOf(resources, logicalId(stack.webhookSender)).Timeout as number;
+    const [mapping] = mappingsOf(resources, stack.webhookSender);
+    const batch = mapping!.BatchSize as number;
+    // Attempts in a batch run one after the other; each may take the full attempt timeout.
+    expect(timeout).toBeGreaterThan((batch * ATTEMPT_TIMEOUT_MS) / 1000);
+    // …but not so long that a failed message waits an hour to come back (6 × timeout).
+    expect(timeout).toBeLessThanOrEqual(180);
+    const visibility = propsOf(resources, idOf(stack.merchantWebhooks)).VisibilityTimeout as number;
+    expect(visibility).toBeGreaterThanOrEqual(6 * timeout);
+  });
+
+  it('runs the sender outside any VPC (merchant endpoints are on the internet; SSRF is checked in code)', () => {
+    const { resources, stack } = synthesised();
+    const sender = propsOf(resources, logicalId(stack.webhookSender));
+    expect(sender.VpcConfig).toBeUndefined();
+    expect(ofType(resources, 'AWS::EC2::NatGateway')).toEqual([]);
+    expect(ofType(resources, 'AWS::EC2::VPC')).toEqual([]);
+  });
+});
+
 describe('redirection key rotation', () => {
   it('ensures a key with a deployment trigger that runs the rotator after the secret and its permissions exist', () => {
     const { resources, stack } = synthesised();
@@ -309,11 +401,11 @@ describe('redirection key rotation', () => {
 });
 
 describe('alarms', () => {
-  it('alarms as soon as the webhook DLQ or the stream-failure queue holds a visible message', () => {
+  it('alarms as soon as either webhook DLQ or the stream-failure queue holds a visible message', () => {
     const { resources, stack } = synthesised();
     const alarms = ofType(resources, 'AWS::CloudWatch::Alarm').map(([, a]) => a.Properties!);
-    expect(alarms).toHaveLength(2);
-    for (const queue of [stack.providerWebhookDeadLetters, stack.streamFailures]) {
+    expect(alarms).toHaveLength(3);
+    for (const queue of [stack.providerWebhookDeadLetters, stack.merchantWebhookDeadLetters, stack.streamFailures]) {
       const matching = alarms.filter(
         (a) => JSON.stringify(a.Dimensions) === JSON.stringify([{ Name: 'QueueName', Value: { 'Fn::GetAtt': [idOf(queue), 'QueueName'] } }]),
       );
@@ -333,12 +425,10 @@ describe('alarms', () => {
 describe('stream dispatcher', () => {
   it('reads the stream from the start, in batches, reporting item failures, parking poison records, and only for link items', () => {
     const { template, resources, stack } = synthesised();
-    template.resourceCountIs('AWS::Lambda::EventSourceMapping', 2);
-    const mappings = ofType(resources, 'AWS::Lambda::EventSourceMapping').filter(
-      ([, m]) => JSON.stringify(m.Properties?.FunctionName) === JSON.stringify({ Ref: logicalId(stack.dispatcher) }),
-    );
+    template.resourceCountIs('AWS::Lambda::EventSourceMapping', 3);
+    const mappings = mappingsOf(resources, stack.dispatcher);
     expect(mappings).toHaveLength(1);
-    const p = mappings[0]![1].Properties!;
+    const p = mappings[0]!;
     expect(p.EventSourceArn).toEqual({ 'Fn::GetAtt': [idOf(stack.table), 'StreamArn'] });
     expect(p.StartingPosition).toBe('TRIM_HORIZON');
     expect(p.BatchSize).toBe(100);
@@ -361,6 +451,68 @@ describe('stream dispatcher', () => {
         Statement: [{ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }],
       },
     });
+  });
+});
+
+describe('deployment order', () => {
+  /** Resources each resource waits for: Ref, Fn::GetAtt, ${…} in Fn::Sub, and DependsOn. */
+  function dependencies(resources: Record<string, CfnResource>): Map<string, Set<string>> {
+    const graph = new Map<string, Set<string>>();
+    for (const [id, resource] of Object.entries(resources)) {
+      const on = new Set<string>(resource.DependsOn ?? []);
+      const walk = (value: unknown): void => {
+        if (Array.isArray(value)) value.forEach(walk);
+        else if (value && typeof value === 'object') {
+          for (const [key, inner] of Object.entries(value)) {
+            if (key === 'Ref' && typeof inner === 'string') on.add(inner);
+            else if (key === 'Fn::GetAtt' && Array.isArray(inner)) on.add(String(inner[0]));
+            else if (key === 'Fn::Sub') {
+              const text = Array.isArray(inner) ? inner[0] : inner;
+              for (const m of String(text).matchAll(/\$\{([A-Za-z0-9]+)[.}]/g)) on.add(m[1]!);
+              walk(inner);
+            } else walk(inner);
+          }
+        }
+      };
+      walk(resource.Properties);
+      graph.set(id, new Set([...on].filter((d) => d in resources)));
+    }
+    return graph;
+  }
+
+  /** A dependency cycle as a list of logical ids, or undefined. */
+  function findCycle(graph: Map<string, Set<string>>): string[] | undefined {
+    const state = new Map<string, 'visiting' | 'done'>();
+    const path: string[] = [];
+    const visit = (id: string): string[] | undefined => {
+      if (state.get(id) === 'done') return undefined;
+      if (state.get(id) === 'visiting') return [...path.slice(path.indexOf(id)), id];
+      state.set(id, 'visiting');
+      path.push(id);
+      for (const next of graph.get(id) ?? []) {
+        const cycle = visit(next);
+        if (cycle) return cycle;
+      }
+      path.pop();
+      state.set(id, 'done');
+      return undefined;
+    };
+    for (const id of graph.keys()) {
+      const cycle = visit(id);
+      if (cycle) return cycle;
+    }
+    return undefined;
+  }
+
+  it('has no circular dependency, though the dispatcher is told the URL of the stage', () => {
+    const { resources, stack } = synthesised();
+    const graph = dependencies(resources);
+    expect(findCycle(graph)).toBeUndefined();
+    // The dispatcher does wait for the API's stage (so the check above is not vacuous)…
+    const stageId = idOf(stack.api.deploymentStage);
+    expect(graph.get(logicalId(stack.dispatcher))).toContain(stageId);
+    // …and the detector does see a cycle when there is one.
+    expect(findCycle(new Map([['A', new Set(['B'])], ['B', new Set(['C'])], ['C', new Set(['A'])]]))).toEqual(['A', 'B', 'C', 'A']);
   });
 });
 
@@ -403,6 +555,7 @@ describe('iam', () => {
     const tokenKeys = stack.tokenSigningKeys.secretArn;
     const redirectionKeys = stack.redirectionSigningKeys.secretArn;
     const providers = stack.providerConfig.secretArn;
+    const deliveryQueue = stack.merchantWebhooks.queueArn;
     const merchantApi = [
       ...on(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'], table),
       ...on(['dynamodb:Query'], ...indexes),
@@ -414,6 +567,14 @@ describe('iam', () => {
       'get-payment-link': merchantApi,
       'list-payment-links': merchantApi,
       'cancel-payment-link': merchantApi,
+      // Authentication's GetItems (API key, client, merchant), the link, then a base-table Query: no index.
+      'list-webhook-deliveries': [...on(['dynamodb:GetItem', 'dynamodb:Query'], table), ...on(['secretsmanager:GetSecretValue'], tokenKeys)],
+      'retry-webhook-delivery': [
+        ...on(['dynamodb:GetItem'], table),
+        ...on(['sqs:SendMessage'], deliveryQueue),
+        ...on(['secretsmanager:GetSecretValue'], tokenKeys),
+      ],
+      'rotate-webhook-secret': [...on(['dynamodb:GetItem', 'dynamodb:PutItem'], table), ...on(['secretsmanager:GetSecretValue'], tokenKeys)],
       jwks: on(['secretsmanager:GetSecretValue'], redirectionKeys),
       'customer-page': [...on(['dynamodb:GetItem', 'dynamodb:PutItem'], table), ...on(['secretsmanager:GetSecretValue'], providers)],
       'shopper-return': [...on(['dynamodb:GetItem'], table), ...on(['secretsmanager:GetSecretValue'], providers, redirectionKeys)],
@@ -429,12 +590,26 @@ describe('iam', () => {
       ],
       [DISPATCHER_FN]: [
         ...on(['events:PutEvents'], stack.bus.eventBusArn),
+        // Merchants (default webhook URL) read; deliveries and their event pointers written.
+        ...on(['dynamodb:GetItem', 'dynamodb:PutItem'], table),
+        ...on(['sqs:SendMessage'], deliveryQueue),
         ...on(['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator'], stack.table.tableStreamArn),
         ...on(['dynamodb:ListStreams'], '*'),
         // The stream event source's on-failure destination.
         ...on(['sqs:SendMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl'], stack.streamFailures.queueArn),
       ],
       [KEY_ROTATOR_FN]: on(['secretsmanager:GetSecretValue', 'secretsmanager:PutSecretValue'], redirectionKeys),
+      [WEBHOOK_SENDER_FN]: [
+        // Deliveries read and recorded; the merchant's secrets read (and created on first use).
+        ...on(['dynamodb:GetItem', 'dynamodb:PutItem'], table),
+        // It queues each scheduled retry itself…
+        ...on(['sqs:SendMessage'], deliveryQueue),
+        // …and the SQS event source polls and deletes, on this queue only.
+        ...on(
+          ['sqs:ReceiveMessage', 'sqs:ChangeMessageVisibility', 'sqs:GetQueueUrl', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'],
+          deliveryQueue,
+        ),
+      ],
     };
     expect(Object.keys(expected).sort()).toEqual([...stack.functions.keys()].sort());
     for (const [name, grants] of Object.entries(expected)) {
@@ -541,6 +716,31 @@ describe('api', () => {
     expect(ofType(resources, 'AWS::ApiGateway::RestApi')[0]![1].Properties?.BinaryMediaTypes).toBeUndefined();
   });
 
+  it('serves the merchant webhook routes only with an API key, through proxy integrations to their own functions', () => {
+    const { resources, stack } = synthesised();
+    const paths = resourcePaths(resources);
+    const webhookRoutes = [
+      ['GET', '/payment/v2/payment-links/{id}/webhook-deliveries', 'list-webhook-deliveries'],
+      ['POST', '/payment/v2/webhook-deliveries/{event_id}/retry', 'retry-webhook-delivery'],
+      ['POST', '/payment/v2/webhook-secrets/rotate', 'rotate-webhook-secret'],
+    ] as const;
+    for (const [method, path, fn] of webhookRoutes) {
+      expect(ROUTES).toContainEqual({ method, path, fn, apiKeyRequired: true });
+      const found = ofType(resources, 'AWS::ApiGateway::Method').filter(
+        ([, m]) => m.Properties?.HttpMethod === method && paths.get((m.Properties.ResourceId as { Ref: string }).Ref) === path,
+      );
+      expect(found, `${method} ${path}`).toHaveLength(1);
+      const p = found[0]![1].Properties!;
+      expect(p.ApiKeyRequired).toBe(true);
+      expect(p.Integration).toMatchObject({ Type: 'AWS_PROXY', IntegrationHttpMethod: 'POST' });
+      expect(JSON.stringify((p.Integration as Json).Uri)).toContain(`"${logicalId(fnOf(stack, fn))}"`);
+    }
+    // Three functions of their own, none shared with another route.
+    const fns = webhookRoutes.map(([, , fn]) => fn);
+    expect(new Set(fns).size).toBe(3);
+    for (const fn of fns) expect(ROUTES.filter((r) => r.fn === fn)).toHaveLength(1);
+  });
+
   it('serves stage v1 with access logs, tracing, throttling and header API keys', () => {
     const { template, resources } = synthesised();
     template.hasResourceProperties('AWS::ApiGateway::RestApi', { ApiKeySourceType: 'HEADER' });
@@ -636,7 +836,7 @@ describe('cdk-nag (AwsSolutions)', () => {
         at('AwsSolutions-SMG4', stack.tokenSigningKeys),
         at('AwsSolutions-SMG4', stack.redirectionSigningKeys),
         at('AwsSolutions-SMG4', stack.providerConfig),
-        // The stream's on-failure destination (the webhook DLQ is recognised as a DLQ and needs none).
+        // The stream's on-failure destination (the two webhook DLQs are recognised as DLQs and need none).
         at('AwsSolutions-SQS3', stack.streamFailures),
       ].sort(),
     );
