@@ -327,7 +327,7 @@ export class PaylinkStack extends Stack {
       // Replay: finds the delivery from its event pointer and queues it for the sender, now.
       'retry-webhook-delivery': {
         environment: { ...told.table, ...told.tokenKeys, ...told.deliveryQueue, ...told.logs },
-        statements: [may.readItems, may.queueWebhooks, may.readTokenKeys],
+        statements: [may.readItems, may.queueDeliveries, may.readTokenKeys],
       },
       // A new signing secret; the previous one keeps signing for the grace period.
       'rotate-webhook-secret': {

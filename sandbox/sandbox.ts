@@ -249,6 +249,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       queue: deps.deliveryQueue,
       http: new NodeWebhookHttp({ urlPolicy: 'sandbox' }),
       secrets: deps.webhookSecrets,
+      endpoints: deps.endpoints,
       clock: deps.clock,
       logger,
       ...(schedule ? { schedule } : {}),

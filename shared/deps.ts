@@ -1,7 +1,7 @@
 /** Everything a handler may be given. Built once per process by shared/adapters/compose.ts. */
 import type { PublicUrls } from './domain/payment-link.js';
 import type { AccessTokens, Clock, EventBus, IdGenerator, IdempotencyStore, LinkStore, MerchantDirectory } from './domain/ports.js';
-import type { DeliveryLocator, DeliveryQueue, DeliveryStore, MerchantSecretStore } from './domain/merchant-webhooks.js';
+import type { DeliveryLocator, DeliveryQueue, DeliveryStore, EndpointHealth, MerchantSecretStore } from './domain/merchant-webhooks.js';
 import type { WebhookQueue } from './domain/queue.js';
 import type { RedirectionSigner } from './domain/redirection.js';
 import type { UrlPolicy } from './domain/url-policy.js';
@@ -20,6 +20,7 @@ export interface AppDeps {
   deliveries: DeliveryStore & DeliveryLocator;
   deliveryQueue: DeliveryQueue;
   webhookSecrets: MerchantSecretStore;
+  endpoints: EndpointHealth;
   redirection: RedirectionSigner;
   clock: Clock;
   ids: IdGenerator;

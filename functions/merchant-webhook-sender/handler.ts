@@ -6,7 +6,14 @@
  */
 import middy from '@middy/core';
 import type { SQSBatchItemFailure, SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import type { DeliveryMessage, DeliveryQueue, DeliveryStore, MerchantSecretStore, WebhookHttp } from '../../shared/domain/merchant-webhooks.js';
+import type {
+  DeliveryMessage,
+  DeliveryQueue,
+  DeliveryStore,
+  EndpointHealth,
+  MerchantSecretStore,
+  WebhookHttp,
+} from '../../shared/domain/merchant-webhooks.js';
 import type { Clock } from '../../shared/domain/ports.js';
 import { AttemptNotRecordedError, sendDelivery } from '../../shared/domain/webhook-sending.js';
 import type { Logger } from '../../shared/logger.js';
@@ -21,6 +28,8 @@ export interface SenderDeps {
   /** Seconds between scheduled attempts; RETRY_SCHEDULE_SECONDS by default (the sandbox passes a short one). */
   schedule?: readonly number[];
   attemptTimeoutMs?: number;
+  /** Endpoints that answered 410 Gone get no scheduled deliveries until a replay there succeeds. */
+  endpoints?: EndpointHealth;
 }
 
 export function parseDeliveryMessage(body: string): DeliveryMessage {

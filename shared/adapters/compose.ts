@@ -25,7 +25,7 @@ import { makeDocumentClient } from './dynamodb.js';
 import { JoseRedirectionSigner, parseRedirectionKeys, rotateKeys, type PrivateSigningJwk } from './redirection-keys.js';
 import { EventBridgeBus } from './event-bus.js';
 import { DynamoIdempotencyStore } from './idempotency-store.js';
-import { DynamoDeliveryStore, DynamoMerchantSecretStore } from './delivery-store.js';
+import { DynamoDeliveryStore, DynamoEndpointHealth, DynamoMerchantSecretStore } from './delivery-store.js';
 import { SqsDeliveryQueue } from './sqs-delivery-queue.js';
 import { NodeWebhookHttp } from './webhook-http.js';
 import type { DeliveryQueue } from '../domain/merchant-webhooks.js';
@@ -60,6 +60,7 @@ export function composeDeps(o: ComposeOptions): AppDeps & { merchants: DynamoMer
     deliveries: new DynamoDeliveryStore(o.db, o.tableName),
     deliveryQueue: o.deliveryQueue,
     webhookSecrets: new DynamoMerchantSecretStore(o.db, o.tableName),
+    endpoints: new DynamoEndpointHealth(o.db, o.tableName),
     redirection: new JoseRedirectionSigner(o.redirectionKeys, clock),
     clock,
     ids: { newId: () => randomUUID() },
@@ -180,6 +181,7 @@ export async function liveSenderDeps(): Promise<{
   queue: AppDeps['deliveryQueue'];
   http: NodeWebhookHttp;
   secrets: AppDeps['webhookSecrets'];
+  endpoints: AppDeps['endpoints'];
   clock: AppDeps['clock'];
   logger: AppDeps['logger'];
 }> {
@@ -189,6 +191,7 @@ export async function liveSenderDeps(): Promise<{
     queue: deps.deliveryQueue,
     http: new NodeWebhookHttp({ urlPolicy: deps.urlPolicy }),
     secrets: deps.webhookSecrets,
+    endpoints: deps.endpoints,
     clock: deps.clock,
     logger: deps.logger,
   };

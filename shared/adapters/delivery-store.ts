@@ -1,10 +1,11 @@
 /** Merchant-webhook deliveries in the single table (in their link's partition) and their secrets. */
-import { randomBytes } from 'node:crypto';
-import { GetCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { createHash, randomBytes } from 'node:crypto';
+import { DeleteCommand, GetCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { VersionConflictError } from '../domain/errors.js';
 import {
   SECRET_ROTATION_GRACE_MS,
   type DeliveryStore,
+  type EndpointHealth,
   type MerchantSecret,
   type MerchantSecretStore,
   type WebhookDelivery,
@@ -173,5 +174,30 @@ export class DynamoMerchantSecretStore implements MerchantSecretStore {
         Item: { ...keys.webhookSecrets(entityId), secrets: [{ secret, created_at: now.toISOString() }], version: (current?.version ?? 0) + 1 },
       }),
     );
+  }
+}
+
+/** Endpoints that answered 410 Gone, per merchant (MERCHANT#<entity> / ENDPOINT#<sha256 of the URL>). */
+export class DynamoEndpointHealth implements EndpointHealth {
+  constructor(
+    private readonly db: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  private key(entityId: string, url: string) {
+    return { PK: `MERCHANT#${entityId}`, SK: `ENDPOINT#${createHash('sha256').update(url).digest('hex')}` };
+  }
+
+  async goneSince(entityId: string, url: string): Promise<string | undefined> {
+    const out = await this.db.send(new GetCommand({ TableName: this.tableName, Key: this.key(entityId, url), ConsistentRead: true }));
+    return typeof out.Item?.gone_since === 'string' ? out.Item.gone_since : undefined;
+  }
+
+  async markGone(entityId: string, url: string, at: Date): Promise<void> {
+    await this.db.send(new PutCommand({ TableName: this.tableName, Item: { ...this.key(entityId, url), url, gone_since: at.toISOString() } }));
+  }
+
+  async clear(entityId: string, url: string): Promise<void> {
+    await this.db.send(new DeleteCommand({ TableName: this.tableName, Key: this.key(entityId, url) }));
   }
 }

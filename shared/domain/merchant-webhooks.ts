@@ -245,6 +245,16 @@ export interface DeliveryStore {
   update(delivery: WebhookDelivery, expectedVersion: number): Promise<void>;
 }
 
+/**
+ * Endpoints that answered 410 Gone: no scheduled delivery is attempted to them until the merchant
+ * replays an event there successfully (which clears the mark).
+ */
+export interface EndpointHealth {
+  goneSince(entityId: string, url: string): Promise<string | undefined>;
+  markGone(entityId: string, url: string, at: Date): Promise<void>;
+  clear(entityId: string, url: string): Promise<void>;
+}
+
 /** Finds a delivery's link from its event id alone (the replay API is given only that). */
 export interface DeliveryLocator {
   locate(eventId: string): Promise<{ payment_link_id: string; entity_id: string } | undefined>;

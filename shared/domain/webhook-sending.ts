@@ -22,6 +22,7 @@ import {
   type DeliveryQueue,
   type DeliveryState,
   type DeliveryStore,
+  type EndpointHealth,
   type MerchantSecretStore,
   type WebhookDelivery,
   type WebhookHttp,
@@ -42,6 +43,8 @@ export interface WebhookSendingDeps {
   /** Seconds between scheduled attempts; RETRY_SCHEDULE_SECONDS by default. */
   schedule?: readonly number[];
   attemptTimeoutMs?: number;
+  /** "410 stops retries for that endpoint": without it, a 410 stops only its own delivery. */
+  endpoints?: EndpointHealth;
 }
 
 export type SendOutcome =
@@ -56,7 +59,9 @@ export type SendOutcome =
   /** Sent and recorded; `follow_up_delay_seconds` when another scheduled attempt was enqueued. */
   | { outcome: 'attempted'; delivery: WebhookDelivery; result: AttemptResult; follow_up_delay_seconds: number | null; write_conflicts: number }
   /** Sent, but the delivery disappeared before the attempt could be recorded. */
-  | { outcome: 'vanished'; result: AttemptResult };
+  | { outcome: 'vanished'; result: AttemptResult }
+  /** Not sent: the endpoint answered 410 Gone earlier; the delivery is failed with that reason. */
+  | { outcome: 'endpoint_gone'; gone_since: string };
 
 /**
  * A scheduled message that is ahead of its delivery: the attempt that enqueued it has not been
@@ -143,9 +148,30 @@ export async function sendDelivery(message: DeliveryMessage, deps: WebhookSendin
   }
 
   const now = deps.clock.now();
+  if (!manual && deps.endpoints) {
+    const goneSince = await deps.endpoints.goneSince(delivery.entity_id, delivery.url);
+    if (goneSince) {
+      await deps.deliveries.update(
+        {
+          ...delivery,
+          state: 'failed',
+          next_attempt_at: null,
+          failure_reason: `the endpoint answered 410 Gone at ${goneSince}: no more deliveries are attempted to it until an event is replayed there successfully`,
+          updated_at: now.toISOString(),
+          version: delivery.version + 1,
+        },
+        delivery.version,
+      );
+      return { outcome: 'endpoint_gone', gone_since: goneSince };
+    }
+  }
   const secrets = await deps.secrets.signingSecrets(delivery.entity_id, now);
   const headers = deliveryHeaders(delivery, secrets, now);
   const result = await deps.http.post(delivery.url, headers, delivery.body, deps.attemptTimeoutMs ?? ATTEMPT_TIMEOUT_MS);
+  if (deps.endpoints) {
+    if (result.status_code === 410) await deps.endpoints.markGone(delivery.entity_id, delivery.url, now);
+    else if (manual && isSuccess(result)) await deps.endpoints.clear(delivery.entity_id, delivery.url);
+  }
 
   const options = { manual, ...(deps.schedule ? { schedule: deps.schedule } : {}) };
   try {

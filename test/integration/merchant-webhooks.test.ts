@@ -134,6 +134,29 @@ describe('retries', () => {
     expect(endpoint.received).toHaveLength(1);
   });
 
+  it('after a 410, later events to that endpoint are not attempted until a replay there succeeds', async () => {
+    const first = await newLink();
+    endpoint.script.push({ status: 410 });
+    await ctx.m1.post(`${PATH}/${first.id}/cancel`);
+    await waitFor(async () => (await deliveries(first.id))[0]?.state === 'failed');
+
+    const second = await newLink();
+    await ctx.m1.post(`${PATH}/${second.id}/cancel`);
+    await waitFor(async () => (await deliveries(second.id))[0]?.state === 'failed');
+    const [skipped] = await deliveries(second.id);
+    expect(skipped!.attempts).toHaveLength(0);
+    expect(skipped!.failure_reason).toContain('410 Gone');
+    expect(endpoint.received).toHaveLength(1); // only the first event reached it
+
+    // The merchant fixes its endpoint and replays: that succeeds and re-enables the endpoint.
+    expect((await ctx.m1.post(`/payment/v2/webhook-deliveries/${skipped!.event_id}/retry`)).status).toBe(202);
+    await waitFor(async () => (await deliveries(second.id))[0]?.state === 'delivered');
+    const third = await newLink();
+    await ctx.m1.post(`${PATH}/${third.id}/cancel`);
+    await waitFor(async () => (await deliveries(third.id))[0]?.state === 'delivered');
+    expect(endpoint.received).toHaveLength(3);
+  });
+
   it('does not follow redirects', async () => {
     const target = await new MerchantEndpoint().start();
     try {
