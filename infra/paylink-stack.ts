@@ -289,6 +289,9 @@ export class PaylinkStack extends Stack {
       // Merchant webhooks: deliveries and their event pointers, the merchant (default webhook URL)
       // and its signing secrets. Every write is a (conditional) PutItem; there is no UpdateItem.
       readWriteDeliveries: allow('TableWebhookDeliveries', ['dynamodb:GetItem', 'dynamodb:PutItem'], [this.table.tableArn]),
+      // The sender besides: marks an endpoint that answered 410 Gone (MERCHANT#<entity> / ENDPOINT#…)
+      // and deletes the mark when a replay there succeeds.
+      sendWebhooks: allow('TableWebhookSending', ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem'], [this.table.tableArn]),
       // The delivery log is a Query of the link's partition in the base table. A grant on the table
       // ARN does not reach its indexes (…/index/<name>), which the log never reads.
       readDeliveryLog: allow('TableDeliveryLog', ['dynamodb:GetItem', 'dynamodb:Query'], [this.table.tableArn]),
@@ -476,8 +479,10 @@ export class PaylinkStack extends Stack {
 
     // ── Merchant webhook sender ──────────────────────────────────────────────────────────────
     // One attempt per due message, recorded on the delivery (GetItem/PutItem), signed with the
-    // merchant's secrets (read, or created on a merchant's first webhook), and the next attempt
-    // queued by the sender itself (SendMessage; receive and delete come with the event source).
+    // merchant's secrets (read, or created on a merchant's first webhook), skipped while the endpoint
+    // is marked gone (410; the mark is deleted by a successful replay, hence DeleteItem), and the
+    // next attempt queued by the sender itself (SendMessage; receive and delete come with the event
+    // source).
     //
     // No VPC: it calls merchants' HTTPS endpoints on the internet. The SSRF guard is in the code and
     // a VPC would not replace it: with URL_POLICY=production only https URLs are called, and only
@@ -488,7 +493,7 @@ export class PaylinkStack extends Stack {
       WEBHOOK_SENDER_FN,
       {
         environment: { ...told.table, ...told.deliveryQueue, ...told.urlPolicy, ...told.logs },
-        statements: [may.readWriteDeliveries, may.queueDeliveries],
+        statements: [may.sendWebhooks, may.queueDeliveries],
       },
       { timeout: senderTimeout },
     );

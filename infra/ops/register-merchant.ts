@@ -9,6 +9,7 @@
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { makeDocumentClient } from '../../shared/adapters/dynamodb.js';
+import { DynamoMerchantSecretStore, newMerchantWebhookSecret } from '../../shared/adapters/delivery-store.js';
 import { DynamoMerchantDirectory } from '../../shared/adapters/merchant-directory.js';
 
 const { values } = parseArgs({
@@ -29,7 +30,9 @@ if (missing.length > 0) {
 }
 
 const clientSecret = randomBytes(32).toString('base64url');
-const directory = new DynamoMerchantDirectory(makeDocumentClient(), values.table!);
+const webhookSecret = newMerchantWebhookSecret();
+const db = makeDocumentClient();
+const directory = new DynamoMerchantDirectory(db, values.table!);
 await directory.register({
   merchant: {
     entity_id: values['entity-id']!,
@@ -41,6 +44,9 @@ await directory.register({
   client_secret: clientSecret,
   api_key: values['api-key']!,
 });
+await new DynamoMerchantSecretStore(db, values.table!).set(values['entity-id']!, webhookSecret, new Date());
 process.stdout.write(
-  `Registered ${values['entity-id']}.\nclient_id=${values['client-id']}\nclient_secret=${clientSecret}\n(shown once; only its hash is stored)\n`,
+  `Registered ${values['entity-id']}.\n` +
+    `client_id=${values['client-id']}\nclient_secret=${clientSecret}\n(shown once; only its hash is stored)\n` +
+    `webhook signing secret=${webhookSecret}\n(shown once; rotate with POST /payment/v2/webhook-secrets/rotate)\n`,
 );

@@ -551,8 +551,9 @@ describe('iam', () => {
       ],
       [KEY_ROTATOR_FN]: on(['secretsmanager:GetSecretValue', 'secretsmanager:PutSecretValue'], redirectionKeys),
       [WEBHOOK_SENDER_FN]: [
-        // Deliveries read and recorded; the merchant's secrets read (and created on first use).
-        ...on(['dynamodb:GetItem', 'dynamodb:PutItem'], table),
+        // Deliveries read and recorded; the merchant's secrets read (and created on first use); an
+        // endpoint's 410 mark read, written, and deleted when a replay there succeeds.
+        ...on(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem'], table),
         // It queues each scheduled retry itself…
         ...on(['sqs:SendMessage'], deliveryQueue),
         // …and the SQS event source polls and deletes, on this queue only.
