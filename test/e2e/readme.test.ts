@@ -45,7 +45,7 @@ describe('npm start', () => {
   it('prints the base URL and the demo credentials', () => {
     const out = sandbox.output();
     expect(out).toContain(sandbox.url);
-    for (const s of ['demo-entity', 'demo-client', 'demo-secret', 'demo-api-key', 'demo-entity-2', 'demo-api-key-2', '/sandbox/events']) {
+    for (const s of ['demo-entity', 'demo-client', 'demo-secret', 'demo-api-key', 'demo-entity-2', 'demo-api-key-2', '/sandbox/events', 'whsec_']) {
       expect(out).toContain(s);
     }
   });
