@@ -155,6 +155,11 @@ function problem(status: number, title: string, detail: string): APIGatewayProxy
 export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
   const logger = options.logger ?? createLogger({ level: 'warn' });
   const tableName = options.tableName ?? 'paylink-sandbox';
+  // Configuration is checked before anything starts, so a mistake leaves nothing running.
+  const merchantWebhookSecret = options.merchantWebhookSecret ?? process.env.PAYLINK_SANDBOX_WEBHOOK_SECRET ?? newMerchantWebhookSecret();
+  if (!/^whsec_[A-Za-z0-9+/]{24,}={0,2}$/.test(merchantWebhookSecret)) {
+    throw new Error('PAYLINK_SANDBOX_WEBHOOK_SECRET must be a whsec_ value: "whsec_" followed by base64 of at least 18 random bytes');
+  }
   if (options.dataDir) {
     if (options.reset) rmSync(options.dataDir, { recursive: true, force: true });
     mkdirSync(options.dataDir, { recursive: true });
@@ -230,7 +235,6 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     logger,
   });
   const webhookUrl = options.merchantWebhookUrl ?? process.env.PAYLINK_SANDBOX_WEBHOOK_URL;
-  const merchantWebhookSecret = options.merchantWebhookSecret ?? process.env.PAYLINK_SANDBOX_WEBHOOK_SECRET ?? newMerchantWebhookSecret();
   for (const demo of DEMO_MERCHANTS) {
     await deps.merchants.register({
       ...demo,

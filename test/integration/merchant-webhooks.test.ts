@@ -248,3 +248,17 @@ describe('a dispatcher crash between publishing and enqueueing', () => {
     expect((await deliveries(link.id)).map((d) => d.state)).toEqual(['delivered']);
   });
 });
+
+describe('sandbox configuration', () => {
+  it('takes the demo merchants’ secret from PAYLINK_SANDBOX_WEBHOOK_SECRET and refuses a malformed one', async () => {
+    const { startSandbox } = await import('../../sandbox/sandbox.js');
+    const secret = `whsec_${Buffer.alloc(32, 7).toString('base64')}`;
+    const sb = await startSandbox({ port: 0, merchantWebhookSecret: secret });
+    try {
+      expect(await sb.deps.webhookSecrets.signingSecrets('demo-entity', new Date())).toEqual([secret]);
+    } finally {
+      await sb.stop();
+    }
+    await expect(startSandbox({ port: 0, merchantWebhookSecret: 'not-a-secret' })).rejects.toThrow(/whsec_/);
+  });
+});
