@@ -30,6 +30,7 @@ export class DynamoMerchantDirectory implements MerchantDirectory {
       display_name: String(item.display_name),
       default_expiry_minutes: Number(item.default_expiry_minutes),
       ...(typeof item.default_webhook_url === 'string' ? { default_webhook_url: item.default_webhook_url } : {}),
+      ...(item.reminder_policy ? { reminder_policy: item.reminder_policy as Merchant['reminder_policy'] } : {}),
       active: item.active === true,
     };
   }

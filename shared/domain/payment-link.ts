@@ -15,6 +15,9 @@ import { transition, type AuthorizationStatus, type LinkEvent, type LinkStatus, 
 import type { Clock, IdGenerator, LinkFilter, LinkStore, Merchant, Page } from './ports.js';
 import { MAX_EXPIRY_DAYS, type CreatePaymentLinkInput, type PaymentLinkResource } from './schemas.js';
 import { checkUrl, type UrlPolicy } from './url-policy.js';
+import type { NotificationRecord } from './notifications.js';
+import { smsNumber } from './notifications.js';
+import { MAX_REMINDERS, parseDurationMs } from './workflow.js';
 
 export type LateSettlement = 'VOID_PENDING' | 'REFUND_PENDING' | 'VOIDED' | 'REFUNDED';
 
@@ -59,6 +62,12 @@ export interface PaymentLink {
   provider?: string;
   /** The latest provider event ids applied, so a redelivered webhook changes nothing. */
   processed_event_ids?: string[];
+  /** Reminder times as ISO 8601 durations before expiry (else the merchant's default). */
+  reminder_schedule?: string[];
+  /** Every email / SMS sent (or suppressed) for this link. */
+  notifications?: NotificationRecord[];
+  /** When resends were asked for in the last hour (rate limit). */
+  resend_requests?: string[];
   created_at: string;
   updated_at: string;
 }
@@ -125,6 +134,23 @@ function businessRuleErrors(input: CreatePaymentLinkInput, now: Date, urlPolicy:
       errors.push({ pointer: '/expires_at', detail: `must be at most ${MAX_EXPIRY_DAYS} days ahead` });
     }
   }
+  if (input.send_by_email === true && !input.customer?.email) {
+    errors.push({ pointer: '/customer/email', detail: 'is required when send_by_email is true' });
+  }
+  if (input.send_by_sms === true && !smsNumber({ customer: input.customer, order: input.order })) {
+    errors.push({
+      pointer: '/customer/mobile_phone_number',
+      detail: 'is required (or order.billing_address.mobile_phone_number) when send_by_sms is true',
+    });
+  }
+  if (input.reminder_schedule) {
+    if (input.reminder_schedule.length > MAX_REMINDERS) {
+      errors.push({ pointer: '/reminder_schedule', detail: `at most ${MAX_REMINDERS} reminders` });
+    }
+    input.reminder_schedule.forEach((d, i) => {
+      if (!parseDurationMs(d)) errors.push({ pointer: `/reminder_schedule/${i}`, detail: 'must be an ISO 8601 duration such as PT24H or P1DT12H' });
+    });
+  }
   const redirect = checkUrl(input.shopper_redirection_url, urlPolicy);
   if (redirect) errors.push({ pointer: '/shopper_redirection_url', detail: redirect });
   if (input.webhook) {
@@ -170,6 +196,7 @@ export async function createPaymentLink(
     allow_future_usage: input.allow_future_usage ?? false,
     send_by_email: input.send_by_email ?? false,
     send_by_sms: input.send_by_sms ?? false,
+    ...(input.reminder_schedule ? { reminder_schedule: input.reminder_schedule } : {}),
     payments: [],
     client_sessions: [],
     created_at: now.toISOString(),

@@ -4,6 +4,7 @@
  */
 import type { PaymentLink } from './payment-link.js';
 import type { LinkStatus } from './link-status.js';
+import type { ReminderPolicy } from './workflow.js';
 
 export interface Clock {
   now(): Date;
@@ -39,6 +40,8 @@ export interface Merchant {
   /** Expiry applied when a link asks for none. */
   default_expiry_minutes: number;
   default_webhook_url?: string;
+  /** Reminders for links that give no reminder_schedule. */
+  reminder_policy?: ReminderPolicy;
   active: boolean;
 }
 

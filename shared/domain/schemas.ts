@@ -180,6 +180,11 @@ export const createPaymentLinkSchema = z.strictObject({
   allow_future_usage: z.boolean().optional(),
   send_by_email: z.boolean().optional(),
   send_by_sms: z.boolean().optional(),
+  reminder_schedule: z
+    .array(z.string().max(32))
+    .max(10)
+    .optional()
+    .describe('When to remind, as ISO 8601 durations before expiry (e.g. ["PT24H","PT1H"]); else the merchant default.'),
 });
 export type CreatePaymentLinkInput = z.infer<typeof createPaymentLinkSchema>;
 

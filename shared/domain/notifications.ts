@@ -1,0 +1,206 @@
+/**
+ * Sending the link to the customer by email and SMS: initial sends, reminders and resends. Each
+ * send is a request on the notifications queue; the notifier applies it at most once (its id is
+ * recorded on the link in the same conditional write as the outcome), skips suppressed addresses,
+ * and records SENT / SUPPRESSED. The stream then publishes `Payment Link Notification Sent`.
+ */
+import { InvalidTransitionError, NotFoundError, DomainError } from './errors.js';
+import { TERMINAL_STATUSES } from './link-status.js';
+import { getOwnLink, updateLink, type PaymentLink, type PublicUrls } from './payment-link.js';
+import type { Clock, LinkStore, Merchant, MerchantDirectory } from './ports.js';
+
+export const CHANNELS = ['EMAIL', 'SMS'] as const;
+export type Channel = (typeof CHANNELS)[number];
+export type NotificationKind = 'INITIAL' | 'REMINDER' | 'RESEND';
+export type NotificationStatus = 'SENT' | 'SUPPRESSED';
+
+export interface NotificationRecord {
+  id: string;
+  channel: Channel;
+  kind: NotificationKind;
+  status: NotificationStatus;
+  at: string;
+  /** The provider's message id (SES / SNS), for support. */
+  message_id?: string;
+}
+
+/** A message on the notifications queue. */
+export interface NotificationRequest {
+  /** Deterministic, so a redelivered stream record or workflow task sends nothing twice. */
+  id: string;
+  payment_link_id: string;
+  channel: Channel;
+  kind: NotificationKind;
+}
+
+/** Resends allowed per link per rolling hour. */
+export const RESEND_LIMIT_PER_HOUR = 5;
+const HOUR_MS = 3600_000;
+
+export function notificationId(linkId: string, channel: Channel, kind: NotificationKind, discriminator = ''): string {
+  return [linkId, channel, kind, discriminator].filter(Boolean).join(':');
+}
+
+/** The customer's mobile number for SMS: customer.mobile_phone_number, else the billing address's. */
+export function smsNumber(link: Pick<PaymentLink, 'customer' | 'order'>): string | undefined {
+  return link.customer?.mobile_phone_number ?? link.order.billing_address?.mobile_phone_number;
+}
+
+export function addressFor(link: PaymentLink, channel: Channel): string | undefined {
+  return channel === 'EMAIL' ? link.customer?.email : smsNumber(link);
+}
+
+// ── Ports ─────────────────────────────────────────────────────────────────────────────────────
+
+export interface OutgoingEmail {
+  to: string;
+  subject: string;
+  html: string;
+  text: string;
+  /** Message tags (SES EmailTags): how a bounce finds its merchant and link again. */
+  tags: Record<string, string>;
+}
+
+export interface Mailer {
+  send(email: OutgoingEmail): Promise<{ message_id: string }>;
+}
+
+export interface SmsSender {
+  send(sms: { phone_number: string; message: string }): Promise<{ message_id: string }>;
+}
+
+export interface SuppressionList {
+  isSuppressed(entityId: string, address: string): Promise<boolean>;
+  suppress(entityId: string, address: string, reason: string, at: Date): Promise<void>;
+}
+
+export interface NotificationQueue {
+  enqueue(request: NotificationRequest): Promise<void>;
+}
+
+export interface RenderedEmail {
+  subject: string;
+  html: string;
+  text: string;
+}
+
+export interface MessageRenderer {
+  email(link: PaymentLink, context: { merchantName: string; customerUrl: string; kind: NotificationKind }): RenderedEmail;
+  sms(link: PaymentLink, context: { merchantName: string; customerUrl: string; kind: NotificationKind }): string;
+}
+
+// ── The notifier ──────────────────────────────────────────────────────────────────────────────
+
+export interface NotifierDeps {
+  store: LinkStore;
+  clock: Clock;
+  merchants: MerchantDirectory;
+  mailer: Mailer;
+  sms: SmsSender;
+  suppressions: SuppressionList;
+  renderer: MessageRenderer;
+  urls: PublicUrls;
+}
+
+export type NotifyOutcome = 'sent' | 'suppressed' | 'duplicate' | 'skipped';
+
+/** Reminders only for links still waiting for a payment; initial sends and resends for any open link. */
+function stillWanted(link: PaymentLink, kind: NotificationKind): boolean {
+  if (kind === 'REMINDER') return link.status === 'CREATED' || link.status === 'OPENED';
+  return !TERMINAL_STATUSES.has(link.status);
+}
+
+export async function processNotification(request: NotificationRequest, deps: NotifierDeps): Promise<NotifyOutcome> {
+  const load = async () => {
+    const link = await deps.store.get(request.payment_link_id);
+    if (!link) throw new NotFoundError(`payment link ${request.payment_link_id} not found`);
+    return link;
+  };
+  const link = await load();
+  if ((link.notifications ?? []).some((n) => n.id === request.id)) return 'duplicate';
+  if (!stillWanted(link, request.kind)) return 'skipped';
+  const address = addressFor(link, request.channel);
+  if (!address) return 'skipped';
+
+  let record: NotificationRecord;
+  const at = deps.clock.now().toISOString();
+  if (await deps.suppressions.isSuppressed(link.entity_id, address)) {
+    record = { id: request.id, channel: request.channel, kind: request.kind, status: 'SUPPRESSED', at };
+  } else {
+    const merchant = await deps.merchants.getMerchant(link.entity_id);
+    const context = {
+      merchantName: merchant?.display_name ?? link.entity_id,
+      customerUrl: `${deps.urls.payBaseUrl}/payment-links/${link.id}`,
+      kind: request.kind,
+    };
+    const sent =
+      request.channel === 'EMAIL'
+        ? await deps.mailer.send({
+            to: address,
+            ...deps.renderer.email(link, context),
+            tags: { entity_id: link.entity_id, payment_link_id: link.id, notification_id: request.id },
+          })
+        : await deps.sms.send({ phone_number: address, message: deps.renderer.sms(link, context) });
+    record = { id: request.id, channel: request.channel, kind: request.kind, status: 'SENT', at, message_id: sent.message_id };
+  }
+  await updateLink(
+    load,
+    (current) =>
+      (current.notifications ?? []).some((n) => n.id === request.id)
+        ? { value: undefined }
+        : { next: { ...current, notifications: [...(current.notifications ?? []), record] }, value: undefined },
+    deps,
+  );
+  return record.status === 'SENT' ? 'sent' : 'suppressed';
+}
+
+// ── Resend (API) ──────────────────────────────────────────────────────────────────────────────
+
+export class RateLimitedError extends DomainError {
+  readonly code = 'rate_limited';
+  readonly status = 429;
+  readonly title = 'Too many requests';
+  constructor(detail: string, retryAfterSeconds: number) {
+    super(detail);
+    this.extensions.retry_after_seconds = retryAfterSeconds;
+  }
+}
+
+/**
+ * POST …/notifications: send the link again on one channel. Refused (400) on a PAID, EXPIRED or
+ * CANCELLED link or when the link has no address for the channel; at most RESEND_LIMIT_PER_HOUR
+ * per link per rolling hour (429). The request is counted on the link in a conditional write, so
+ * concurrent resends cannot exceed the limit.
+ */
+export async function requestResend(
+  linkId: string,
+  channel: Channel,
+  merchant: Merchant,
+  deps: { store: LinkStore; clock: Clock; queue: NotificationQueue },
+): Promise<NotificationRequest> {
+  const now = deps.clock.now();
+  const { value: request } = await updateLink<NotificationRequest>(
+    () => getOwnLink(linkId, merchant, deps.store),
+    (current) => {
+      if (TERMINAL_STATUSES.has(current.status)) {
+        throw new InvalidTransitionError(`a ${current.status} payment link cannot be sent again`);
+      }
+      if (!addressFor(current, channel)) {
+        throw new InvalidTransitionError(channel === 'EMAIL' ? 'the link has no customer.email' : 'the link has no mobile phone number');
+      }
+      const recent = (current.resend_requests ?? []).filter((t) => now.getTime() - Date.parse(t) < HOUR_MS);
+      if (recent.length >= RESEND_LIMIT_PER_HOUR) {
+        const retryAfter = Math.ceil((Date.parse(recent[0]!) + HOUR_MS - now.getTime()) / 1000);
+        throw new RateLimitedError(`at most ${RESEND_LIMIT_PER_HOUR} resends per link per hour`, retryAfter);
+      }
+      const count = (current.resend_requests ?? []).length + 1;
+      return {
+        next: { ...current, resend_requests: [...recent, now.toISOString()] },
+        value: { id: notificationId(current.id, channel, 'RESEND', `${current.version + 1}-${count}`), payment_link_id: current.id, channel, kind: 'RESEND' },
+      };
+    },
+    deps,
+  );
+  await deps.queue.enqueue(request);
+  return request;
+}

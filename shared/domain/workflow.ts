@@ -1,0 +1,107 @@
+/**
+ * The per-link workflow (Step Functions, Standard): wait until each reminder time and remind, then
+ * wait until expires_at and expire (with a grace period for an attempt in progress). The dispatcher
+ * computes the whole schedule up front and passes it as the execution input, so the state machine
+ * needs no extra task to compute it (each state transition is billed).
+ */
+import type { Channel } from './notifications.js';
+import { applyLinkEvent, type PaymentLink } from './payment-link.js';
+import type { Clock, LinkStore } from './ports.js';
+
+export const GRACE_PERIOD_SECONDS = 15 * 60;
+export const MAX_REMINDERS = 5;
+
+/** ISO 8601 durations as merchants write them for reminders: PnDTnHnMnS (weeks, months, years refused). */
+const DURATION = /^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$/;
+
+export function parseDurationMs(duration: string): number | undefined {
+  const m = DURATION.exec(duration);
+  if (!m || duration === 'P' || duration.endsWith('T')) return undefined;
+  const [, d, h, min, s] = m.map((x) => (x === undefined ? 0 : Number(x)));
+  return ((((d ?? 0) * 24 + (h ?? 0)) * 60 + (min ?? 0)) * 60 + (s ?? 0)) * 1000;
+}
+
+export interface ReminderPolicy {
+  /** Durations before expiry, e.g. ['PT24H']. */
+  before_expiry: string[];
+  /** Only for links that live at least this long (e.g. 'PT48H'); undefined: always. */
+  min_lifetime?: string;
+}
+
+export interface WorkflowInput {
+  payment_link_id: string;
+  /** Future reminder times, earliest first (ISO 8601). */
+  reminders: Array<{ at: string }>;
+  expires_at: string;
+  grace_seconds: number;
+}
+
+/**
+ * When to remind: the link's reminder_schedule, else the merchant's default; times that have
+ * already passed at creation are skipped, duplicates collapse. No channel, no reminders.
+ */
+export function reminderTimes(link: PaymentLink, merchantDefault: ReminderPolicy | undefined, now: Date): string[] {
+  if (!link.send_by_email && !link.send_by_sms) return [];
+  const expiresAt = Date.parse(link.expires_at);
+  let offsets: string[];
+  if (link.reminder_schedule) {
+    offsets = link.reminder_schedule;
+  } else if (merchantDefault) {
+    const lifetime = expiresAt - Date.parse(link.created_at);
+    const minimum = merchantDefault.min_lifetime ? (parseDurationMs(merchantDefault.min_lifetime) ?? 0) : 0;
+    offsets = lifetime > minimum ? merchantDefault.before_expiry : [];
+  } else {
+    offsets = [];
+  }
+  const times = offsets
+    .map((o) => parseDurationMs(o))
+    .filter((ms): ms is number => ms !== undefined)
+    .map((ms) => expiresAt - ms)
+    .filter((t) => t > now.getTime() && t < expiresAt);
+  return [...new Set(times)].sort((a, b) => a - b).map((t) => new Date(t).toISOString());
+}
+
+export function workflowInput(link: PaymentLink, merchantDefault: ReminderPolicy | undefined, now: Date): WorkflowInput {
+  return {
+    payment_link_id: link.id,
+    reminders: reminderTimes(link, merchantDefault, now).map((at) => ({ at })),
+    expires_at: link.expires_at,
+    grace_seconds: GRACE_PERIOD_SECONDS,
+  };
+}
+
+export interface WorkflowEngine {
+  /** Starts the link's execution (named after the link: a repeated start is a no-op). */
+  start(input: WorkflowInput): Promise<void>;
+  /** Stops it (the link was paid or cancelled); stopping a finished one is a no-op. */
+  stop(paymentLinkId: string): Promise<void>;
+}
+
+// ── Tasks ─────────────────────────────────────────────────────────────────────────────────────
+
+export function linkChannels(link: PaymentLink): Channel[] {
+  return [...(link.send_by_email ? (['EMAIL'] as const) : []), ...(link.send_by_sms ? (['SMS'] as const) : [])];
+}
+
+/** Channels to remind on now: every channel the link was sent on, only while CREATED or OPENED. */
+export function remindersDue(link: PaymentLink): Channel[] {
+  return link.status === 'CREATED' || link.status === 'OPENED' ? linkChannels(link) : [];
+}
+
+export type ExpireOutcome = 'expired' | 'deferred' | 'unchanged';
+
+/** The expiry task: CREATED/OPENED → EXPIRED; PAYMENT_IN_PROGRESS waits for the grace period first. */
+export async function expireLink(
+  linkId: string,
+  graceOver: boolean,
+  deps: { store: LinkStore; clock: Clock },
+): Promise<{ outcome: ExpireOutcome; status: string }> {
+  const load = async () => {
+    const link = await deps.store.get(linkId);
+    if (!link) throw new Error(`payment link ${linkId} not found`);
+    return link;
+  };
+  const { link, result } = await applyLinkEvent(load, { type: 'EXPIRE', grace_over: graceOver }, deps);
+  const outcome: ExpireOutcome = result.outcome === 'changed' ? 'expired' : result.outcome === 'deferred' ? 'deferred' : 'unchanged';
+  return { outcome, status: link.status };
+}
