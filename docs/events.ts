@@ -66,7 +66,7 @@ const CATALOGUE: CatalogueEntry[] = [
     when: [
       'For every send of the link to the customer, by email (SES) or SMS (SNS): the first send (`INITIAL`), each reminder (`REMINDER`) ' +
         'and each resend the merchant asks for (`RESEND`), with its outcome. The address it was sent to is never in the event.',
-      'Published by the notifier that delivers links by email and SMS (until that ships, this detail-type is reserved: its schema is fixed so that subscribers can be written now).',
+      'Published once per email or SMS the notifier handles for a link (INITIAL send, scheduled REMINDER, RESEND asked by the merchant): SENT, or SUPPRESSED when the address is on the merchant\'s suppression list after a bounce or complaint. Never carries the address.',
     ],
     envelope: { id: '9d2e6b40-c8a1-4f73-b05e-e7a3c1d9f248', time: '2026-01-15T10:00:03Z' },
   },

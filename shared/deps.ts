@@ -2,7 +2,9 @@
 import type { PublicUrls } from './domain/payment-link.js';
 import type { AccessTokens, Clock, EventBus, IdGenerator, IdempotencyStore, LinkStore, MerchantDirectory } from './domain/ports.js';
 import type { DeliveryLocator, DeliveryQueue, DeliveryStore, EndpointHealth, MerchantSecretStore } from './domain/merchant-webhooks.js';
+import type { NotificationQueue } from './domain/notifications.js';
 import type { WebhookQueue } from './domain/queue.js';
+import type { WorkflowEngine } from './domain/workflow.js';
 import type { RedirectionSigner } from './domain/redirection.js';
 import type { UrlPolicy } from './domain/url-policy.js';
 import type { ProviderRegistry } from './providers/payment-provider.js';
@@ -21,6 +23,8 @@ export interface AppDeps {
   deliveryQueue: DeliveryQueue;
   webhookSecrets: MerchantSecretStore;
   endpoints: EndpointHealth;
+  notificationQueue: NotificationQueue;
+  workflow: WorkflowEngine;
   redirection: RedirectionSigner;
   clock: Clock;
   ids: IdGenerator;

@@ -21,6 +21,7 @@ export const ROUTES: readonly Route[] = [
   { method: 'GET', path: '/payment/v2/payment-links/{id}/webhook-deliveries', fn: 'list-webhook-deliveries', apiKeyRequired: true },
   { method: 'POST', path: '/payment/v2/webhook-deliveries/{event_id}/retry', fn: 'retry-webhook-delivery', apiKeyRequired: true },
   { method: 'POST', path: '/payment/v2/webhook-secrets/rotate', fn: 'rotate-webhook-secret', apiKeyRequired: true },
+  { method: 'POST', path: '/payment/v2/payment-links/{id}/notifications', fn: 'resend-notification', apiKeyRequired: true },
   // Public: merchants verify redirection tokens with these keys.
   { method: 'GET', path: '/payment/v2/jwks', fn: 'jwks', apiKeyRequired: false },
   // Public, shopper-facing: the customer URL and the return from the provider's hosted page.

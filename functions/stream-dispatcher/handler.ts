@@ -9,9 +9,11 @@ import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
 import { linkChangeFromRecord } from '../../shared/adapters/stream-records.js';
 import { eventsForLinkChange } from '../../shared/domain/link-events.js';
 import { deliveryTarget, webhooksForLinkChange, type DeliveryQueue, type DeliveryStore } from '../../shared/domain/merchant-webhooks.js';
+import { notificationId } from '../../shared/domain/notifications.js';
+import { linkChannels, workflowInput } from '../../shared/domain/workflow.js';
 import type { AppDeps } from '../../shared/deps.js';
 
-export interface DispatcherDeps extends Pick<AppDeps, 'bus' | 'logger' | 'merchants' | 'urls'> {
+export interface DispatcherDeps extends Pick<AppDeps, 'bus' | 'logger' | 'merchants' | 'urls' | 'notificationQueue' | 'workflow'> {
   deliveries: DeliveryStore;
   deliveryQueue: DeliveryQueue;
 }
@@ -24,11 +26,25 @@ export const makeHandler = (deps: DispatcherDeps) =>
         if (!change) continue;
         const events = eventsForLinkChange(change.old, change.new);
         if (events.length > 0) await deps.bus.publish(events);
+        if (!change.new) continue; // removal is not a change of a link
 
-        if (!change.new || !change.old) continue; // creation notifies nobody; removal is not a change
-        const merchant = await deps.merchants.getMerchant(change.new.entity_id);
-        const target = deliveryTarget(change.new, merchant?.default_webhook_url);
-        for (const draft of webhooksForLinkChange(change.old, change.new, target, deps.urls())) {
+        const link = change.new;
+        const merchant = await deps.merchants.getMerchant(link.entity_id);
+        if (!change.old) {
+          // A new link: send it on the channels asked for, and start its reminders-and-expiry workflow
+          // (a named execution and deterministic notification ids: a redelivery repeats nothing).
+          for (const channel of linkChannels(link)) {
+            await deps.notificationQueue.enqueue({ id: notificationId(link.id, channel, 'INITIAL'), payment_link_id: link.id, channel, kind: 'INITIAL' });
+          }
+          await deps.workflow.start(workflowInput(link, merchant?.reminder_policy, new Date(link.created_at)));
+          continue; // creation sends no merchant webhook
+        }
+        if (change.old.status !== link.status && (link.status === 'PAID' || link.status === 'CANCELLED')) {
+          await deps.workflow.stop(link.id); // no reminder and no expiry for a paid or cancelled link
+        }
+
+        const target = deliveryTarget(link, merchant?.default_webhook_url);
+        for (const draft of webhooksForLinkChange(change.old, link, target, deps.urls())) {
           const delivery = await deps.deliveries.createIfAbsent(draft);
           // Not yet attempted: (re)enqueue. After a crash between create and enqueue, the redelivered
           // record lands here again; a message enqueued twice is recognised by the sender.

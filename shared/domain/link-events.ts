@@ -59,5 +59,16 @@ export function eventsForLinkChange(old: PaymentLink | undefined, next: PaymentL
       });
     }
   }
+  for (const notification of next.notifications ?? []) {
+    if (old?.notifications?.some((n) => n.id === notification.id)) continue;
+    events.push({
+      id: `${next.id}:${next.version}:notification:${notification.channel}:${notification.kind}`,
+      source: EVENT_SOURCE,
+      'detail-type': DETAIL_TYPES.notificationSent,
+      // Channel and outcome only: never the address.
+      detail: { ...base, channel: notification.channel, kind: notification.kind, status: notification.status },
+      time: next.updated_at,
+    });
+  }
   return events;
 }

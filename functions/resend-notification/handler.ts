@@ -1,0 +1,20 @@
+/** POST /payment/v2/payment-links/{id}/notifications {"channel": "EMAIL" | "SMS"} — send the link again (202). */
+import { z } from 'zod';
+import { CHANNELS, requestResend } from '../../shared/domain/notifications.js';
+import { parseOrThrow } from '../../shared/domain/validate.js';
+import type { AppDeps } from '../../shared/deps.js';
+import { jsonResponse, merchantOf, pathParameter, readJsonBody } from '../../shared/http/api.js';
+import { apiChain } from '../../shared/http/api-chain.js';
+
+export const resendRequestSchema = z.strictObject({ channel: z.enum(CHANNELS) });
+
+export const makeHandler = (deps: AppDeps) =>
+  apiChain(deps, { authenticated: true }).handler(async (event, context) => {
+    const { channel } = parseOrThrow(resendRequestSchema, readJsonBody(event));
+    const request = await requestResend(pathParameter(event, 'id'), channel, merchantOf(context), {
+      store: deps.links,
+      clock: deps.clock,
+      queue: deps.notificationQueue,
+    });
+    return jsonResponse(202, { id: request.id, channel: request.channel, kind: request.kind, status: 'QUEUED' });
+  });
