@@ -13,7 +13,7 @@ import { createLogger } from '../shared/logger.js';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 
 const N = Number(process.argv[2] ?? 300);
-const sb = await startSandbox({ port: 0, logger: createLogger({ level: 'error' }) });
+const sb = await startSandbox({ port: 0, sesPort: 0, logger: createLogger({ level: 'error' }) });
 const token = await sb.deps.tokens.issue({ entity_id: 'demo-entity', client_id: 'demo-client' }, 3600);
 const handler = makeHandler({ ...sb.deps, logger: createLogger({ level: 'error' }) });
 const body = JSON.stringify({ entity_id: 'demo-entity', amount: 100, currency: 'EUR', shopper_redirection_url: 'https://example.com/x', order: { reference: 'bench' } });

@@ -212,6 +212,33 @@ export function buildOpenApi(): Record<string, unknown> {
           },
         },
       },
+      '/payment/v2/payment-links/{id}/notifications': {
+        post: {
+          summary: 'Send the link to the customer again',
+          description:
+            'By email (customer.email) or SMS (customer.mobile_phone_number, else order.billing_address.mobile_phone_number). 400 on a PAID, EXPIRED or CANCELLED link or without an address; at most 5 per link per rolling hour (429). Suppressed addresses (after a bounce or complaint) are skipped and recorded as such.',
+          security: secured,
+          parameters: [linkId],
+          requestBody: {
+            required: true,
+            content: { 'application/json': { schema: { type: 'object', required: ['channel'], additionalProperties: false, properties: { channel: { enum: ['EMAIL', 'SMS'] } } } } },
+          },
+          responses: {
+            '202': {
+              description: 'Queued',
+              content: {
+                'application/json': {
+                  schema: { type: 'object', properties: { id: { type: 'string' }, channel: { enum: ['EMAIL', 'SMS'] }, kind: { const: 'RESEND' }, status: { const: 'QUEUED' } } },
+                },
+              },
+            },
+            '400': problem('Terminal link, no address for the channel, or an invalid channel'),
+            ...authErrors,
+            '404': problem("Unknown id, or another merchant's link"),
+            '429': problem('More than 5 resends for this link in the last hour; retry_after_seconds says when'),
+          },
+        },
+      },
       '/payment/v2/jwks': {
         get: {
           summary: 'Public keys that verify purse-redirection-data tokens (JWKS)',

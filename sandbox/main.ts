@@ -25,6 +25,8 @@ const lines = [
   `  Payment links     ${sandbox.url}/payment/v2/payment-links`,
   `  EventBridge bus   ${sandbox.url}/sandbox/events`,
   `  Redirection keys  ${sandbox.url}/payment/v2/jwks`,
+  `  Email inbox (SES) ${sandbox.ses.url} (SES_PORT, default 8005)`,
+  `  SMS outbox        ${sandbox.url}/sandbox/sms`,
   `  Provider hooks    POST ${sandbox.url}/webhooks/sandbox (from the sandbox payment provider)`,
   `  Hosted pages      ${sandbox.url}/sandbox-psp/pay/{client session} (reached from a link's customer_url)`,
   `  Data              ${dataDir} (PAYLINK_SANDBOX_RESET=1 wipes it)`,

@@ -19,6 +19,20 @@ import { makeHandler as listPaymentLinks } from '../functions/list-payment-links
 import { makeHandler as oauthToken } from '../functions/oauth-token/handler.js';
 import { makeHandler as streamDispatcher } from '../functions/stream-dispatcher/handler.js';
 import { makeHandler as merchantWebhookSender } from '../functions/merchant-webhook-sender/handler.js';
+import { makeHandler as notifier } from '../functions/notifier/handler.js';
+import { makeHandler as sesFeedback } from '../functions/ses-feedback-handler/handler.js';
+import { makeHandler as workflowExpire } from '../functions/workflow-expire/handler.js';
+import { makeHandler as workflowReminder } from '../functions/workflow-reminder/handler.js';
+import { makeHandler as resendNotification } from '../functions/resend-notification/handler.js';
+import { SendMessageCommand } from '@aws-sdk/client-sqs';
+import { SesMailer } from '../shared/adapters/ses-mailer.js';
+import { SqsNotificationQueue } from '../shared/adapters/sqs-notification-queue.js';
+import { DynamoSuppressionList } from '../shared/adapters/suppression-list.js';
+import { messageRenderer } from '../shared/domain/notification-messages.js';
+import { BounceSimulatingMailer } from './bounce-simulator.js';
+import { DEFAULT_SES_PORT, startSes, type SandboxSes } from './ses.js';
+import { SandboxSmsOutbox } from './sms-outbox.js';
+import { LocalWorkflowEngine, type WorkflowTaskHandler } from './workflow-runner.js';
 import { NodeWebhookHttp } from '../shared/adapters/webhook-http.js';
 import { makeHandler as customerPage } from '../functions/customer-page/handler.js';
 import { makeHandler as jwks } from '../functions/jwks/handler.js';
@@ -59,6 +73,7 @@ const HANDLERS: Record<string, (deps: AppDeps) => ApiHandler> = {
   'list-webhook-deliveries': listWebhookDeliveries,
   'retry-webhook-delivery': retryWebhookDelivery,
   'rotate-webhook-secret': rotateWebhookSecret,
+  'resend-notification': resendNotification,
   'customer-page': customerPage,
   'shopper-return': shopperReturn,
   'provider-webhook-receiver': webhookReceiver,
@@ -93,6 +108,8 @@ export interface SandboxOptions {
   /** Seconds between webhook attempts (PAYLINK_WEBHOOK_RETRY_SCHEDULE, e.g. "1,1,2"); production's by default. */
   webhookRetrySchedule?: readonly number[];
   webhookAttemptTimeoutMs?: number;
+  /** SES_PORT: the aws-ses-v2-local inbox (default 8005); tests pass 0. */
+  sesPort?: number;
 }
 
 export interface Sandbox {
@@ -109,6 +126,12 @@ export interface Sandbox {
   poller: SqsPoller;
   /** The merchant-webhook sender's event source. */
   senderPoller: SqsPoller;
+  notifierPoller: SqsPoller;
+  feedbackPoller: SqsPoller;
+  ses: SandboxSes;
+  sms: SandboxSmsOutbox;
+  workflow: LocalWorkflowEngine;
+  suppressions: DynamoSuppressionList;
   /** The whsec_ secret the sandbox PSP signs its webhooks with. */
   webhookSecret: string;
   /** The whsec_ secret Paylink signs the demo merchants' webhooks with. */
@@ -118,6 +141,7 @@ export interface Sandbox {
 }
 
 const STAGE = 'v1';
+const SANDBOX_FROM = 'Paylink Sandbox <links@paylink.sandbox>';
 const REGION = 'eu-west-1';
 
 function loadOrCreateSigningKeys(dataDir: string | undefined): SigningKey[] {
@@ -219,6 +243,28 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const sqs = await startSqs({ region: REGION });
   // Merchant webhooks: dispatcher → delivery queue (DLQ after 5 receives) → sender.
   const deliveryQueue = await sqs.createQueueWithDlq('paylink-merchant-webhooks', { maxReceiveCount: 5 });
+  // Links to customers: dispatcher / workflow / resend → notifications queue → notifier → SES / SNS;
+  // SES bounces and complaints → feedback queue → suppression lists.
+  const notificationQueue = await sqs.createQueueWithDlq('paylink-notifications', { maxReceiveCount: 5 });
+  const feedbackQueue = await sqs.createQueueWithDlq('paylink-ses-feedback', { maxReceiveCount: 5 });
+  const ses = await startSes({ port: options.sesPort ?? Number(process.env.SES_PORT ?? DEFAULT_SES_PORT) });
+  const sms = new SandboxSmsOutbox();
+  const mailer = new BounceSimulatingMailer({
+    mailer: new SesMailer(ses.client, { fromEmailAddress: SANDBOX_FROM, configurationSetName: 'paylink-sandbox' }),
+    fromEmailAddress: SANDBOX_FROM,
+    logger,
+    deliver: async (body) => {
+      await sqs.client.send(new SendMessageCommand({ QueueUrl: feedbackQueue.queueUrl, MessageBody: body }));
+    },
+  });
+  // The per-link workflow: the same state machine definition CDK deploys, run by aws-local-stepfunctions.
+  // Its tasks need the ports built below, so they are bound once those exist.
+  const workflowTasks: { reminder?: WorkflowTaskHandler; expire?: WorkflowTaskHandler } = {};
+  const workflow = new LocalWorkflowEngine({
+    reminder: (event, context) => workflowTasks.reminder!(event, context),
+    expire: (event, context) => workflowTasks.expire!(event, context),
+    logger,
+  });
 
   const deps = composeDeps({
     db,
@@ -227,6 +273,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     providers,
     webhookQueue: new SqsWebhookQueue(sqs.client, sqs.queueUrl),
     deliveryQueue: new SqsDeliveryQueue(sqs.client, deliveryQueue.queueUrl),
+    notificationQueue: new SqsNotificationQueue(sqs.client, notificationQueue.queueUrl),
+    workflow,
     redirectionKeys: async () => redirectionKeys,
     signingKeys: async () => signingKeys,
     urlPolicy: 'sandbox',
@@ -243,6 +291,38 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     await deps.webhookSecrets.set(demo.merchant.entity_id, merchantWebhookSecret, deps.clock.now());
   }
   resolveDispatcher(streamDispatcher(deps));
+
+  workflowTasks.reminder = workflowReminder({ store: deps.links, queue: deps.notificationQueue, logger });
+  workflowTasks.expire = workflowExpire({ store: deps.links, clock: deps.clock, logger });
+  const suppressions = new DynamoSuppressionList(db, tableName);
+  const notifierPoller = new SqsPoller({
+    client: sqs.client,
+    queueUrl: notificationQueue.queueUrl,
+    handler: notifier({
+      store: deps.links,
+      clock: deps.clock,
+      merchants: deps.merchants,
+      mailer,
+      sms,
+      suppressions,
+      renderer: messageRenderer,
+      urls: deps.urls(),
+      logger,
+    }),
+    functionName: 'notifier',
+    waitTimeSeconds: 0.2,
+    visibilityTimeoutSeconds: options.sqsVisibilityTimeoutSeconds ?? 2,
+    logger,
+  });
+  const feedbackPoller = new SqsPoller({
+    client: sqs.client,
+    queueUrl: feedbackQueue.queueUrl,
+    handler: sesFeedback({ suppressions, clock: deps.clock, logger }),
+    functionName: 'ses-feedback-handler',
+    waitTimeSeconds: 0.2,
+    visibilityTimeoutSeconds: options.sqsVisibilityTimeoutSeconds ?? 2,
+    logger,
+  });
 
   const schedule = options.webhookRetrySchedule ?? parseSchedule(process.env.PAYLINK_WEBHOOK_RETRY_SCHEDULE);
   const senderPoller = new SqsPoller({
@@ -287,6 +367,9 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       if (req.method === 'GET' && url.pathname === '/health') {
         return writeResult(res, { statusCode: 200, headers: { 'content-type': 'application/json' }, body: '{"status":"ok"}' });
       }
+      if (req.method === 'GET' && url.pathname === '/sandbox/sms') {
+        return writeResult(res, { statusCode: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify(sms.listing()) });
+      }
       if (req.method === 'GET' && url.pathname === '/sandbox/events') {
         return writeResult(res, { statusCode: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ events: bus.list() }) });
       }
@@ -326,6 +409,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   baseUrl = `http://${host === '127.0.0.1' || host === '::1' ? 'localhost' : host}:${port}`;
   await poller.start();
   await senderPoller.start();
+  await notifierPoller.start();
+  await feedbackPoller.start();
 
   return {
     url: baseUrl,
@@ -339,6 +424,12 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     sqs,
     poller,
     senderPoller,
+    notifierPoller,
+    feedbackPoller,
+    ses,
+    sms,
+    workflow,
+    suppressions,
     webhookSecret,
     merchantWebhookSecret,
     /** Waits until every webhook, psp delivery and stream record that is due has been handled. */
@@ -349,12 +440,20 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
         await stream.drain();
         // Scheduled webhook retries wait in the queue as delayed messages: not "work in progress".
         await senderPoller.drain({ ignoreDelayed: true });
+        await notifierPoller.drain();
+        await mailer.settle();
+        await feedbackPoller.drain();
       }
     },
     stop: async () => {
       psp.close();
+      await workflow.close();
       await poller.stop();
       await senderPoller.stop();
+      await notifierPoller.stop();
+      await mailer.settle();
+      await feedbackPoller.stop();
+      await ses.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();

@@ -29,6 +29,13 @@ import { DynamoDeliveryStore, DynamoEndpointHealth, DynamoMerchantSecretStore } 
 import { SqsDeliveryQueue } from './sqs-delivery-queue.js';
 import { NodeWebhookHttp } from './webhook-http.js';
 import type { DeliveryQueue } from '../domain/merchant-webhooks.js';
+import type { NotificationQueue } from '../domain/notifications.js';
+import type { WorkflowEngine } from '../domain/workflow.js';
+import { SqsNotificationQueue } from './sqs-notification-queue.js';
+import { SesMailer } from './ses-mailer.js';
+import { SnsSmsSender } from './sns-sms.js';
+import { DynamoSuppressionList } from './suppression-list.js';
+import { messageRenderer } from '../domain/notification-messages.js';
 import { DynamoLinkStore } from './link-store.js';
 import { DynamoMerchantDirectory } from './merchant-directory.js';
 
@@ -39,6 +46,8 @@ export interface ComposeOptions {
   providers: ProviderRegistry;
   webhookQueue: WebhookQueue;
   deliveryQueue: DeliveryQueue;
+  notificationQueue: NotificationQueue;
+  workflow: WorkflowEngine;
   redirectionKeys: () => Promise<PrivateSigningJwk[]>;
   signingKeys: () => Promise<SigningKey[]>;
   urlPolicy: UrlPolicy;
@@ -61,6 +70,8 @@ export function composeDeps(o: ComposeOptions): AppDeps & { merchants: DynamoMer
     deliveryQueue: o.deliveryQueue,
     webhookSecrets: new DynamoMerchantSecretStore(o.db, o.tableName),
     endpoints: new DynamoEndpointHealth(o.db, o.tableName),
+    notificationQueue: o.notificationQueue,
+    workflow: o.workflow,
     redirection: new JoseRedirectionSigner(o.redirectionKeys, clock),
     clock,
     ids: { newId: () => randomUUID() },
@@ -95,7 +106,9 @@ function liveEventBus(): EventBus {
 }
 
 /** The stream dispatcher: the bus, the deliveries and merchants in the table, the delivery queue. */
-export async function liveDispatcherDeps(): Promise<Pick<AppDeps, 'bus' | 'logger' | 'merchants' | 'urls' | 'deliveries' | 'deliveryQueue'>> {
+export async function liveDispatcherDeps(): Promise<
+  Pick<AppDeps, 'bus' | 'logger' | 'merchants' | 'urls' | 'deliveries' | 'deliveryQueue' | 'notificationQueue' | 'workflow'>
+> {
   return liveDeps();
 }
 
@@ -152,6 +165,8 @@ async function buildLiveDeps(): Promise<AppDeps> {
   const providerArn = optional('PROVIDER_CONFIG_SECRET_ARN');
   const queueUrl = optional('WEBHOOK_QUEUE_URL');
   const deliveryQueueUrl = optional('DELIVERY_QUEUE_URL');
+  const notificationQueueUrl = optional('NOTIFICATION_QUEUE_URL');
+  const stateMachineArn = optional('WORKFLOW_STATE_MACHINE_ARN');
   const missing = (name: string) => () => Promise.reject(new Error(`${name} is not set for this function`));
   const configured = {
     ...(process.env.PUBLIC_API_BASE_URL ? { api: process.env.PUBLIC_API_BASE_URL } : {}),
@@ -169,6 +184,15 @@ async function buildLiveDeps(): Promise<AppDeps> {
     deliveryQueue: deliveryQueueUrl
       ? new SqsDeliveryQueue(new SQSClient({}), deliveryQueueUrl)
       : { enqueue: () => Promise.reject(new Error('DELIVERY_QUEUE_URL is not set for this function')) },
+    notificationQueue: notificationQueueUrl
+      ? new SqsNotificationQueue(new SQSClient({}), notificationQueueUrl)
+      : { enqueue: () => Promise.reject(new Error('NOTIFICATION_QUEUE_URL is not set for this function')) },
+    workflow: stateMachineArn
+      ? await liveWorkflowEngine(stateMachineArn)
+      : {
+          start: () => Promise.reject(new Error('WORKFLOW_STATE_MACHINE_ARN is not set for this function')),
+          stop: () => Promise.reject(new Error('WORKFLOW_STATE_MACHINE_ARN is not set for this function')),
+        },
     urlPolicy: process.env.URL_POLICY === 'sandbox' ? 'sandbox' : 'production',
     urls: (event) => urlsFromRequest(event, configured),
     logger: liveLogger(),
@@ -193,6 +217,49 @@ export async function liveSenderDeps(): Promise<{
     secrets: deps.webhookSecrets,
     endpoints: deps.endpoints,
     clock: deps.clock,
+    logger: deps.logger,
+  };
+}
+
+/** Step Functions for the per-link workflow (loaded only by functions that start or stop it). */
+async function liveWorkflowEngine(stateMachineArn: string): Promise<WorkflowEngine> {
+  const [{ SFNClient }, { SfnWorkflowEngine }] = await Promise.all([import('@aws-sdk/client-sfn'), import('./step-functions.js')]);
+  return new SfnWorkflowEngine(new SFNClient({}), stateMachineArn);
+}
+
+/** Bounce and complaint feedback from SES: the merchant suppression lists in the table. */
+export async function liveFeedbackDeps() {
+  const deps = await liveDeps();
+  return { suppressions: new DynamoSuppressionList(makeDocumentClient(), requiredEnv('TABLE_NAME')), clock: deps.clock, logger: deps.logger };
+}
+
+/** The workflow's two tasks: links in the table, the notifications queue for reminders. */
+export async function liveWorkflowTaskDeps() {
+  const deps = await liveDeps();
+  return { store: deps.links, queue: deps.notificationQueue, clock: deps.clock, logger: deps.logger };
+}
+
+/**
+ * The notifier: SES v2 (from NOTIFICATION_FROM_ADDRESS, with the configuration set that publishes
+ * bounces and complaints), SNS for SMS, the suppression lists, and the public URLs for the links.
+ */
+export async function liveNotifierDeps() {
+  const deps = await liveDeps();
+  const [{ SESv2Client }, { SNSClient }] = await Promise.all([import('@aws-sdk/client-sesv2'), import('@aws-sdk/client-sns')]);
+  const configurationSet = process.env.SES_CONFIGURATION_SET || undefined;
+  const senderId = process.env.SMS_SENDER_ID || undefined;
+  return {
+    store: deps.links,
+    clock: deps.clock,
+    merchants: deps.merchants,
+    mailer: new SesMailer(new SESv2Client({}), {
+      fromEmailAddress: requiredEnv('NOTIFICATION_FROM_ADDRESS'),
+      ...(configurationSet ? { configurationSetName: configurationSet } : {}),
+    }),
+    sms: new SnsSmsSender(new SNSClient({}), senderId ? { senderId } : {}),
+    suppressions: new DynamoSuppressionList(makeDocumentClient(), requiredEnv('TABLE_NAME')),
+    renderer: messageRenderer,
+    urls: deps.urls(),
     logger: deps.logger,
   };
 }

@@ -27,6 +27,7 @@ export function problemResponse(err: DomainError): ApiResult {
     headers: {
       ...PROBLEM_HEADERS,
       ...(err.status === 401 ? { 'www-authenticate': 'Bearer realm="paylink"' } : {}),
+      ...(typeof err.extensions.retry_after_seconds === 'number' ? { 'retry-after': String(err.extensions.retry_after_seconds) } : {}),
     },
     body: JSON.stringify({
       type: `https://paylink.dev/problems/${err.code.replace(/_/g, '-')}`,

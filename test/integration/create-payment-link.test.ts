@@ -45,7 +45,7 @@ describe('POST /payment/v2/payment-links', () => {
   });
 
   it('stores send_by_email / send_by_sms and the IXOPAY expiry option', async () => {
-    const r = await ctx.m1.post(PATH, createLinkBody({ expiration_in_minutes: 15, send_by_email: true, send_by_sms: false }));
+    const r = await ctx.m1.post(PATH, createLinkBody({ expiration_in_minutes: 15, send_by_email: true, send_by_sms: false, customer: { email: 'jane@example.com' } }));
     expect(r.status).toBe(201);
     const stored = await ctx.sb.deps.links.get(String(r.body.id));
     expect(stored).toMatchObject({ send_by_email: true, send_by_sms: false });

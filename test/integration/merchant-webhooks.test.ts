@@ -253,12 +253,12 @@ describe('sandbox configuration', () => {
   it('takes the demo merchants’ secret from PAYLINK_SANDBOX_WEBHOOK_SECRET and refuses a malformed one', async () => {
     const { startSandbox } = await import('../../sandbox/sandbox.js');
     const secret = `whsec_${Buffer.alloc(32, 7).toString('base64')}`;
-    const sb = await startSandbox({ port: 0, merchantWebhookSecret: secret });
+    const sb = await startSandbox({ port: 0, sesPort: 0, merchantWebhookSecret: secret });
     try {
       expect(await sb.deps.webhookSecrets.signingSecrets('demo-entity', new Date())).toEqual([secret]);
     } finally {
       await sb.stop();
     }
-    await expect(startSandbox({ port: 0, merchantWebhookSecret: 'not-a-secret' })).rejects.toThrow(/whsec_/);
+    await expect(startSandbox({ port: 0, sesPort: 0, merchantWebhookSecret: 'not-a-secret' })).rejects.toThrow(/whsec_/);
   });
 });

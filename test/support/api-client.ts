@@ -62,7 +62,7 @@ export async function merchantSession(base: string, n: 1 | 2 = 1): Promise<Merch
 }
 
 export async function testSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
-  return startSandbox({ port: 0, ...options });
+  return startSandbox({ port: 0, sesPort: 0, ...options });
 }
 
 export interface SandboxWithMerchants {

@@ -1,0 +1,5 @@
+/** Lambda entry point: ports built once per cold start from the environment. */
+import { liveFeedbackDeps } from '../../shared/adapters/compose.js';
+import { makeHandler } from './handler.js';
+
+export const handler = makeHandler(await liveFeedbackDeps());

@@ -1,0 +1,257 @@
+/**
+ * The per-link workflow (Step Functions, Standard), defined once here and used twice: by the stack
+ * (LinkWorkflow) and by the sandbox, which runs the very ASL this file synthesises
+ * (renderWorkflowAsl → sandbox/workflow-runner.ts) with aws-local-stepfunctions.
+ *
+ *   Reminders (Map over $.reminders, one at a time, result discarded)
+ *     └─ WaitForReminder (TimestampPath $.at) → SendReminder ──catch──> ReminderFailed (Fail)
+ *        (a failed iteration is caught by the Map into $.reminder_error: the link still expires)
+ *   WaitForExpiry (TimestampPath $.expires_at)
+ *   ExpireLink {payment_link_id, grace_over: false} ──catch──> ExpiryFailed (Fail)
+ *   AfterExpiry (Choice)
+ *     ├─ $.expiry.outcome == "deferred" and not yet grace_over
+ *     │    → WaitForGracePeriod (SecondsPath $.grace_seconds)
+ *     │    → ExpireAfterGracePeriod {payment_link_id, grace_over: true} ──catch──> ExpiryFailed
+ *     │    → AfterExpiry again (its outcome is never "deferred", so this runs once)
+ *     ├─ $.reminder_error present → RemindersFailed (Fail: the execution fails and alarms)
+ *     └─ otherwise → Done (Succeed)
+ *
+ * Standard workflows are billed per state transition. Counted as states entered (a retry counts
+ * one more), asserted by test/infra/link-workflow.test.ts on a local run:
+ *   no reminder                            5  (Reminders, WaitForExpiry, ExpireLink, AfterExpiry, Done)
+ *   one reminder                           7  (+ WaitForReminder, SendReminder)
+ *   two reminders                          9  (+ 2 per reminder)
+ *   grace path (no reminder)               8  (+ WaitForGracePeriod, ExpireAfterGracePeriod, AfterExpiry)
+ * The dispatcher computes the reminder schedule up front (workflowInput), so no task computes it,
+ * and an empty Map costs one transition, the same as a Choice that would skip it.
+ *
+ * State stays small: the Map and the reminder task discard their results (resultPath DISCARD),
+ * the expiry task keeps only {outcome, status, grace_over} under $.expiry, so the execution input
+ * reaches every Wait unchanged.
+ */
+import { App, Duration, Stack, type CfnElement } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import type * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import { Construct } from 'constructs';
+import { acknowledgeNag } from './nag.js';
+
+/** State names: the sandbox and the tests refer to them, and they appear in the execution history. */
+export const WORKFLOW_STATES = {
+  reminders: 'Reminders',
+  waitForReminder: 'WaitForReminder',
+  sendReminder: 'SendReminder',
+  reminderFailed: 'ReminderFailed',
+  waitForExpiry: 'WaitForExpiry',
+  expireLink: 'ExpireLink',
+  afterExpiry: 'AfterExpiry',
+  waitForGracePeriod: 'WaitForGracePeriod',
+  expireAfterGracePeriod: 'ExpireAfterGracePeriod',
+  done: 'Done',
+  expiryFailed: 'ExpiryFailed',
+  remindersFailed: 'RemindersFailed',
+} as const;
+
+/** Every task: 3 retries after 2 s, 4 s, 8 s (full jitter), then the Catch. */
+export const TASK_RETRY: sfn.RetryProps = {
+  errors: [sfn.Errors.ALL],
+  maxAttempts: 3,
+  interval: Duration.seconds(2),
+  backoffRate: 2,
+  jitterStrategy: sfn.JitterType.FULL,
+};
+
+/** Longer than a task Lambda's own timeout (10 s): a stuck invocation becomes States.Timeout, retried. */
+const TASK_TIMEOUT = Duration.seconds(30);
+
+export interface WorkflowTaskFunctions {
+  /** functions/workflow-reminder */
+  reminderFn: lambda.IFunction;
+  /** functions/workflow-expire */
+  expireFn: lambda.IFunction;
+}
+
+/**
+ * The workflow's states, created under a child construct `id` of `scope` (state constructs are not
+ * CloudFormation resources: the id only keeps them apart from the scope's other children).
+ */
+export function buildWorkflowDefinition(scope: Construct, fns: WorkflowTaskFunctions, id = 'LinkWorkflowDefinition'): sfn.IChainable {
+  const s = new Construct(scope, id);
+  const S = WORKFLOW_STATES;
+
+  const invoke = (name: string, fn: lambda.IFunction, payload: Record<string, unknown>, result: Pick<tasks.LambdaInvokeProps, 'resultSelector' | 'resultPath'>) =>
+    new tasks.LambdaInvoke(s, name, {
+      stateName: name,
+      lambdaFunction: fn,
+      payload: sfn.TaskInput.fromObject(payload),
+      // One retrier of our own (TASK_RETRY) instead of CDK's default for Lambda service errors.
+      retryOnServiceExceptions: false,
+      taskTimeout: sfn.Timeout.duration(TASK_TIMEOUT),
+      ...result,
+    }).addRetry(TASK_RETRY);
+
+  const failWithError = (name: string, errorPath: string) =>
+    new sfn.Fail(s, name, {
+      stateName: name,
+      errorPath: sfn.JsonPath.stringAt(`${errorPath}.Error`),
+      causePath: sfn.JsonPath.stringAt(`${errorPath}.Cause`),
+    });
+
+  // ── Reminders ───────────────────────────────────────────────────────────────────────────────
+  const sendReminder = invoke(
+    S.sendReminder,
+    fns.reminderFn,
+    { payment_link_id: sfn.JsonPath.stringAt('$.payment_link_id'), at: sfn.JsonPath.stringAt('$.at') },
+    { resultPath: sfn.JsonPath.DISCARD },
+  ).addCatch(failWithError(S.reminderFailed, '$.error'), { errors: [sfn.Errors.ALL], resultPath: '$.error' });
+  const reminders = new sfn.Map(s, S.reminders, {
+    stateName: S.reminders,
+    itemsPath: sfn.JsonPath.stringAt('$.reminders'),
+    // One reminder after the other: each waits for its own time.
+    maxConcurrency: 1,
+    itemSelector: {
+      payment_link_id: sfn.JsonPath.stringAt('$.payment_link_id'),
+      at: sfn.JsonPath.stringAt('$$.Map.Item.Value.at'),
+    },
+    resultPath: sfn.JsonPath.DISCARD,
+  });
+  reminders.itemProcessor(
+    new sfn.Wait(s, S.waitForReminder, { stateName: S.waitForReminder, time: sfn.WaitTime.timestampPath('$.at') }).next(sendReminder),
+  );
+
+  // ── Expiry ──────────────────────────────────────────────────────────────────────────────────
+  const expiryFailed = failWithError(S.expiryFailed, '$.error');
+  const expire = (name: string, graceOver: boolean) =>
+    invoke(
+      name,
+      fns.expireFn,
+      { payment_link_id: sfn.JsonPath.stringAt('$.payment_link_id'), grace_over: graceOver },
+      {
+        resultSelector: { 'outcome.$': '$.Payload.outcome', 'status.$': '$.Payload.status', grace_over: graceOver },
+        resultPath: '$.expiry',
+      },
+    ).addCatch(expiryFailed, { errors: [sfn.Errors.ALL], resultPath: '$.error' });
+
+  const waitForExpiry = new sfn.Wait(s, S.waitForExpiry, { stateName: S.waitForExpiry, time: sfn.WaitTime.timestampPath('$.expires_at') });
+  // A reminder that failed after its retries must not keep the link from expiring: record it and go on.
+  reminders.addCatch(waitForExpiry, { errors: [sfn.Errors.ALL], resultPath: '$.reminder_error' });
+
+  const afterExpiry = new sfn.Choice(s, S.afterExpiry, { stateName: S.afterExpiry });
+  const graceWait = new sfn.Wait(s, S.waitForGracePeriod, { stateName: S.waitForGracePeriod, time: sfn.WaitTime.secondsPath('$.grace_seconds') });
+  graceWait.next(expire(S.expireAfterGracePeriod, true)).next(afterExpiry);
+  afterExpiry
+    .when(
+      sfn.Condition.and(sfn.Condition.stringEquals('$.expiry.outcome', 'deferred'), sfn.Condition.booleanEquals('$.expiry.grace_over', false)),
+      graceWait,
+    )
+    .when(
+      sfn.Condition.isPresent('$.reminder_error'),
+      new sfn.Fail(s, S.remindersFailed, { stateName: S.remindersFailed, error: 'RemindersFailed', causePath: sfn.JsonPath.stringAt('$.reminder_error.Cause') }),
+    )
+    .otherwise(new sfn.Succeed(s, S.done, { stateName: S.done }));
+
+  return sfn.Chain.start(reminders).next(waitForExpiry).next(expire(S.expireLink, false)).next(afterExpiry);
+}
+
+export interface LinkWorkflowProps extends WorkflowTaskFunctions {
+  /** Execution history in CloudWatch Logs (without execution data: the input is ids and times only). */
+  logRetention?: logs.RetentionDays;
+}
+
+/**
+ * The Standard state machine (one execution per link, named after it), its log group, and an
+ * alarm on failed executions: a task that still failed after its retries, caught and recorded.
+ */
+export class LinkWorkflow extends Construct {
+  readonly stateMachine: sfn.StateMachine;
+  readonly logGroup: logs.LogGroup;
+  readonly failedAlarm: cloudwatch.Alarm;
+
+  constructor(scope: Construct, id: string, props: LinkWorkflowProps) {
+    super(scope, id);
+    this.logGroup = new logs.LogGroup(this, 'Logs', { retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH });
+    this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
+      stateMachineType: sfn.StateMachineType.STANDARD,
+      definitionBody: sfn.DefinitionBody.fromChainable(buildWorkflowDefinition(this, props)),
+      comment: 'Paylink: remind, then expire one payment link (execution name = link id)',
+      tracingEnabled: true,
+      logs: { destination: this.logGroup, level: sfn.LogLevel.ALL, includeExecutionData: false },
+    });
+    this.failedAlarm = new cloudwatch.Alarm(this, 'ExecutionsFailed', {
+      alarmDescription: 'A payment-link workflow failed: a reminder or expiry task still failed after its retries (see the execution history)',
+      metric: this.stateMachine.metricFailed({ period: Duration.minutes(5), statistic: cloudwatch.Stats.SUM }),
+      threshold: 0,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+
+    const role = this.stateMachine.role;
+    acknowledgeNag(role, 'IAM5[Resource::*]', 'X-Ray tracing of the state machine: xray:PutTraceSegments and its siblings take no resource ARN, so CDK grants them on *.');
+    for (const fn of [props.reminderFn, props.expireFn]) {
+      const cfn = fn.node.defaultChild as CfnElement | undefined;
+      if (!cfn?.logicalId) continue; // an imported function: no finding to acknowledge
+      acknowledgeNag(
+        role,
+        `IAM5[Resource::<${Stack.of(this).getLogicalId(cfn)}.Arn>:*]`,
+        'lambda:invoke may be given a qualified ARN (version or alias) of this one task function; CDK grants the function ARN and its qualifiers (":*"), nothing else.',
+      );
+    }
+  }
+
+  /** For the dispatcher: StartExecution on the state machine, StopExecution on its executions. */
+  grantStartStop(grantee: iam.IGrantable): void {
+    this.stateMachine.grantStartExecution(grantee);
+    this.stateMachine.grantExecution(grantee, 'states:StopExecution');
+  }
+}
+
+// ── The same ASL for the sandbox ──────────────────────────────────────────────────────────────
+
+/** Placeholder task ARNs in the rendered ASL; the sandbox maps them to in-process handlers. */
+export const PLACEHOLDER_REMINDER_ARN = 'arn:aws:lambda:eu-west-1:000000000000:function:paylink-workflow-reminder';
+export const PLACEHOLDER_EXPIRE_ARN = 'arn:aws:lambda:eu-west-1:000000000000:function:paylink-workflow-expire';
+
+export interface RenderedWorkflow {
+  /** The state machine definition, as the deployed stack's DefinitionString would hold it. */
+  asl: Record<string, unknown>;
+  reminderArn: string;
+  expireArn: string;
+}
+
+/**
+ * Synthesises LinkWorkflow in a throwaway stack whose task functions are the placeholder ARNs and
+ * returns its definition, resolved to plain JSON (AWS::Partition → aws).
+ */
+export function renderWorkflowAsl(): RenderedWorkflow {
+  const app = new App();
+  const stack = new Stack(app, 'PaylinkWorkflowRender', { env: { account: '000000000000', region: 'eu-west-1' } });
+  const workflow = new LinkWorkflow(stack, 'LinkWorkflow', {
+    reminderFn: lambda.Function.fromFunctionArn(stack, 'ReminderFn', PLACEHOLDER_REMINDER_ARN),
+    expireFn: lambda.Function.fromFunctionArn(stack, 'ExpireFn', PLACEHOLDER_EXPIRE_ARN),
+  });
+  const cfn = workflow.stateMachine.node.defaultChild as sfn.CfnStateMachine;
+  const definition = resolvePlain(stack.resolve(cfn.definitionString), { 'AWS::Partition': 'aws', 'AWS::Region': 'eu-west-1', 'AWS::AccountId': '000000000000' });
+  if (typeof definition !== 'string') throw new Error('the workflow definition did not resolve to a string');
+  return { asl: JSON.parse(definition) as Record<string, unknown>, reminderArn: PLACEHOLDER_REMINDER_ARN, expireArn: PLACEHOLDER_EXPIRE_ARN };
+}
+
+/** Resolves Fn::Join and Ref to pseudo parameters; anything else would mean a real resource leaked in. */
+export function resolvePlain(value: unknown, pseudo: Record<string, string>): unknown {
+  if (typeof value === 'string' || value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) return value.map((v) => resolvePlain(v, pseudo));
+  const entries = Object.entries(value);
+  const [key, arg] = entries[0] ?? [];
+  if (entries.length === 1 && key === 'Ref' && typeof arg === 'string' && arg in pseudo) return pseudo[arg];
+  if (entries.length === 1 && key === 'Fn::Join' && Array.isArray(arg) && typeof arg[0] === 'string' && Array.isArray(arg[1])) {
+    return (arg[1] as unknown[]).map((part) => {
+      const resolved = resolvePlain(part, pseudo);
+      if (typeof resolved !== 'string') throw new Error(`cannot render ${JSON.stringify(part)} as text`);
+      return resolved;
+    }).join(arg[0]);
+  }
+  throw new Error(`cannot resolve ${JSON.stringify(value)} outside a deployed stack`);
+}

@@ -1,0 +1,237 @@
+/**
+ * The per-link workflow in the sandbox: the ASL that CDK synthesises for the stack
+ * (infra/link-workflow.ts → renderWorkflowAsl), run by aws-local-stepfunctions with real waits.
+ * Its two Lambda tasks run in-process: each Task state's `lambda:invoke` parameters name a
+ * placeholder function ARN, which is mapped to the handler given here, called as Lambda would
+ * call it (the payload in, a Lambda context) and answered as Step Functions' integration answers
+ * (`{ Payload: result }`). Executions are kept by link id, like named executions: starting the same
+ * link twice is a no-op.
+ */
+import './promise-with-resolvers.js';
+import type { RunOptions, StateMachine, StateMachineDefinition } from 'aws-local-stepfunctions';
+import type { Context } from 'aws-lambda';
+import { renderWorkflowAsl, type RenderedWorkflow } from '../infra/link-workflow.js';
+import type { WorkflowEngine, WorkflowInput } from '../shared/domain/workflow.js';
+import type { Logger } from '../shared/logger.js';
+import { lambdaContext } from './lambda-context.js';
+
+type Overrides = NonNullable<RunOptions['overrides']>;
+type LocalHandler = NonNullable<Overrides['taskResourceLocalHandlers']>[string];
+type JsonValue = Parameters<LocalHandler>[0];
+type EventLog = ReturnType<StateMachine['run']>['eventLogs'] extends AsyncGenerator<infer E> ? E : never;
+
+/** A Lambda handler as the functions export it (`makeHandler(deps)`). */
+export type WorkflowTaskHandler = (event: unknown, context: Context) => Promise<unknown>;
+
+export type LocalExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'ABORTED';
+
+export interface LocalExecution {
+  /** The execution name: the payment link id. */
+  name: string;
+  input: WorkflowInput;
+  status: LocalExecutionStatus;
+  started_at: string;
+  stopped_at?: string;
+  /** Billable state transitions so far: states entered (including inside the Map) plus retries. */
+  transitions: number;
+  /** The states entered, in order (Map iterations included). */
+  states: string[];
+  /** Why a FAILED execution failed (the Fail state's Error and Cause). */
+  error?: { error: string; cause: string };
+  output?: unknown;
+}
+
+export interface LocalWorkflowOptions {
+  /** functions/workflow-reminder's handler. */
+  reminder: WorkflowTaskHandler;
+  /** functions/workflow-expire's handler. */
+  expire: WorkflowTaskHandler;
+  logger?: Logger;
+  /** The definition to run; renderWorkflowAsl() by default (the sandbox never passes another). */
+  workflow?: RenderedWorkflow;
+  /**
+   * For tests only, by state name: milliseconds for a Wait (waitTimeOverrides) or before a retry
+   * (retryIntervalOverrides). The sandbox passes none: waits are real.
+   */
+  overrides?: Pick<Overrides, 'waitTimeOverrides' | 'retryIntervalOverrides'>;
+}
+
+interface Run extends LocalExecution {
+  stopRequested: boolean;
+  abort?: () => void;
+  done: Promise<void>;
+}
+
+type Library = typeof import('aws-local-stepfunctions');
+let library: Promise<Library> | undefined;
+/** Loaded on first use, after the Promise.withResolvers polyfill above has run. */
+const loadLibrary = () => (library ??= import('aws-local-stepfunctions'));
+
+/** Every Task state's name, inside Map item processors and Parallel branches too. */
+export function taskStateNames(definition: { States?: Record<string, unknown> }): string[] {
+  const names: string[] = [];
+  for (const [name, raw] of Object.entries(definition.States ?? {})) {
+    const state = raw as { Type?: string; ItemProcessor?: object; Iterator?: object; Branches?: object[] };
+    if (state.Type === 'Task') names.push(name);
+    for (const nested of [state.ItemProcessor, state.Iterator, ...(state.Branches ?? [])]) {
+      if (nested) names.push(...taskStateNames(nested));
+    }
+  }
+  return names;
+}
+
+/** A thrown error as Step Functions reports a Lambda's: Error = its name, Cause = Lambda's JSON. */
+function lambdaError(error: unknown): Error {
+  const name = error instanceof Error ? error.name : 'Error';
+  const message = error instanceof Error ? error.message : String(error);
+  const reported = new Error(JSON.stringify({ errorType: name, errorMessage: message }));
+  reported.name = name;
+  return reported;
+}
+
+const snapshot = (run: Run): LocalExecution => {
+  const { stopRequested: _s, abort: _a, done: _d, ...view } = run;
+  return structuredClone(view);
+};
+
+export class LocalWorkflowEngine implements WorkflowEngine {
+  private readonly runs = new Map<string, Run>();
+  private readonly workflow: RenderedWorkflow;
+  private readonly handlers: ReadonlyMap<string, WorkflowTaskHandler>;
+  private machine?: Promise<StateMachine>;
+
+  constructor(private readonly options: LocalWorkflowOptions) {
+    this.workflow = options.workflow ?? renderWorkflowAsl();
+    this.handlers = new Map([
+      [this.workflow.reminderArn, options.reminder],
+      [this.workflow.expireArn, options.expire],
+    ]);
+  }
+
+  async start(input: WorkflowInput): Promise<void> {
+    const name = input.payment_link_id;
+    if (this.runs.has(name)) return; // a named execution: the name is taken for good
+    let settle!: () => void;
+    const run: Run = {
+      name,
+      input: structuredClone(input),
+      status: 'RUNNING',
+      started_at: new Date().toISOString(),
+      transitions: 0,
+      states: [],
+      stopRequested: false,
+      done: new Promise<void>((resolve) => (settle = resolve)),
+    };
+    this.runs.set(name, run);
+    try {
+      const machine = await this.stateMachine();
+      if (run.stopRequested) return this.finish(run, 'ABORTED', settle);
+      const local = this.localHandler(run);
+      const execution = machine.run(input as unknown as JsonValue, {
+        noThrowOnAbort: true,
+        context: { Execution: { Name: name } },
+        overrides: {
+          ...this.options.overrides,
+          taskResourceLocalHandlers: Object.fromEntries(taskStateNames(this.workflow.asl).map((state) => [state, local])),
+        },
+      });
+      run.abort = execution.abort;
+      this.options.logger?.debug('workflow started', { payment_link_id: name });
+      this.follow(run, execution.result, execution.eventLogs, settle).catch((error: unknown) => {
+        run.error = { error: 'Sandbox.RunnerError', cause: error instanceof Error ? error.message : String(error) };
+        this.finish(run, 'FAILED', settle);
+      });
+    } catch (error) {
+      this.runs.delete(name);
+      settle();
+      throw error;
+    }
+  }
+
+  async stop(paymentLinkId: string): Promise<void> {
+    const run = this.runs.get(paymentLinkId);
+    if (!run || run.status !== 'RUNNING' || run.stopRequested) return;
+    run.stopRequested = true;
+    run.abort?.();
+    await run.done;
+  }
+
+  /** Stops every running execution. */
+  async close(): Promise<void> {
+    await Promise.all([...this.runs.keys()].map((name) => this.stop(name)));
+  }
+
+  executions(): LocalExecution[] {
+    return [...this.runs.values()].map(snapshot);
+  }
+
+  execution(paymentLinkId: string): LocalExecution | undefined {
+    const run = this.runs.get(paymentLinkId);
+    return run ? snapshot(run) : undefined;
+  }
+
+  /** Resolves when the link's execution has ended (or at once if there is none). */
+  async settled(paymentLinkId: string): Promise<LocalExecution | undefined> {
+    await this.runs.get(paymentLinkId)?.done;
+    return this.execution(paymentLinkId);
+  }
+
+  private stateMachine(): Promise<StateMachine> {
+    return (this.machine ??= loadLibrary().then(({ StateMachine }) => new StateMachine(this.workflow.asl as unknown as StateMachineDefinition)));
+  }
+
+  /** The `lambda:invoke` integration, in-process: {FunctionName, Payload} in, {Payload} out. */
+  private localHandler(run: Run): LocalHandler {
+    return async (parameters) => {
+      // A stopped execution schedules no more tasks (the library would still run a pending retry).
+      if (run.stopRequested) throw new Error('the execution was stopped');
+      const { FunctionName, Payload } = (parameters ?? {}) as { FunctionName?: unknown; Payload?: unknown };
+      const arn = String(FunctionName);
+      const handler = this.handlers.get(arn);
+      if (!handler) throw new Error(`no local handler for function ${arn}`);
+      let result: unknown;
+      try {
+        result = await handler(structuredClone(Payload), lambdaContext(arn.split(':').pop() ?? arn));
+      } catch (error) {
+        throw lambdaError(error);
+      }
+      // The result crosses a JSON boundary on AWS too.
+      return { Payload: result === undefined ? null : (JSON.parse(JSON.stringify(result)) as JsonValue) };
+    };
+  }
+
+  private async follow(run: Run, result: Promise<unknown>, events: AsyncGenerator<EventLog>, settle: () => void): Promise<void> {
+    const outcome = result.then(
+      (output) => ({ ok: true as const, output }),
+      (error: unknown) => ({ ok: false as const, error }),
+    );
+    let failure: { error: string; cause: string } | undefined;
+    for await (const event of events) {
+      if (event.type === 'StateEntered') {
+        run.transitions++;
+        run.states.push(event.state.name);
+      } else if (event.type === 'StateRetried') {
+        run.transitions++;
+      } else if (event.type === 'ExecutionFailed') {
+        failure = { error: event.Error, cause: typeof event.Cause === 'string' ? event.Cause : JSON.stringify(event.Cause) };
+      }
+    }
+    const ended = await outcome;
+    if (run.stopRequested) return this.finish(run, 'ABORTED', settle);
+    if (ended.ok) {
+      run.output = ended.output;
+      return this.finish(run, 'SUCCEEDED', settle);
+    }
+    run.error = failure ?? { error: 'States.Runtime', cause: ended.error instanceof Error ? ended.error.message : String(ended.error) };
+    this.options.logger?.error('workflow failed', { payment_link_id: run.name, ...run.error });
+    return this.finish(run, 'FAILED', settle);
+  }
+
+  private finish(run: Run, status: Exclude<LocalExecutionStatus, 'RUNNING'>, settle: () => void): void {
+    run.status = status;
+    run.stopped_at = new Date().toISOString();
+    delete run.abort;
+    this.options.logger?.debug('workflow ended', { payment_link_id: run.name, status, transitions: run.transitions });
+    settle();
+  }
+}

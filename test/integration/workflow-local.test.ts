@@ -1,0 +1,246 @@
+/**
+ * The per-link workflow as the sandbox runs it: the ASL CDK synthesises, on aws-local-stepfunctions
+ * with real (short) waits, and the real task handlers on an in-memory link store.
+ */
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { makeHandler as expireHandler, type ExpireTaskResult } from '../../functions/workflow-expire/handler.js';
+import { makeHandler as reminderHandler, type ReminderTaskResult } from '../../functions/workflow-reminder/handler.js';
+import { WORKFLOW_STATES as S, renderWorkflowAsl } from '../../infra/link-workflow.js';
+import { LocalWorkflowEngine, type LocalExecution, type LocalWorkflowOptions, type WorkflowTaskHandler } from '../../sandbox/workflow-runner.js';
+import { systemClock } from '../../shared/deps.js';
+import { notificationId, type NotificationQueue, type NotificationRequest } from '../../shared/domain/notifications.js';
+import { createPaymentLink, type PaymentLink } from '../../shared/domain/payment-link.js';
+import type { WorkflowInput } from '../../shared/domain/workflow.js';
+import { createLogger } from '../../shared/logger.js';
+import { MemoryLinkStore, demoMerchant, sequentialIds } from '../support/fakes.js';
+import { createLinkBody } from '../support/fixtures.js';
+import type { CreatePaymentLinkInput } from '../../shared/domain/schemas.js';
+
+const workflow = renderWorkflowAsl();
+const logger = createLogger({ level: 'error', write: () => undefined });
+/** setTimeout may fire a millisecond or so before Date.now() reaches the target. */
+const TIMER_SLACK_MS = 15;
+
+class MemoryNotificationQueue implements NotificationQueue {
+  readonly requests: NotificationRequest[] = [];
+  async enqueue(request: NotificationRequest): Promise<void> {
+    this.requests.push(request);
+  }
+}
+
+interface Call<R> {
+  event: unknown;
+  at: number;
+  result?: R;
+  error?: unknown;
+}
+
+/** Wraps a handler to record each invocation (payload, time, result). */
+function recorded<R>(handler: WorkflowTaskHandler): { handler: WorkflowTaskHandler; calls: Array<Call<R>> } {
+  const calls: Array<Call<R>> = [];
+  return {
+    calls,
+    handler: async (event, context) => {
+      const call: Call<R> = { event, at: Date.now() };
+      calls.push(call);
+      try {
+        call.result = (await handler(event, context)) as R;
+        return call.result;
+      } catch (error) {
+        call.error = error;
+        throw error;
+      }
+    },
+  };
+}
+
+const engines: LocalWorkflowEngine[] = [];
+afterEach(async () => {
+  await Promise.all(engines.splice(0).map((e) => e.close()));
+});
+
+async function setup(options: { failReminder?: number; failExpire?: number; overrides?: LocalWorkflowOptions['overrides'] } = {}) {
+  const store = new MemoryLinkStore();
+  const queue = new MemoryNotificationQueue();
+  const failing = (handler: WorkflowTaskHandler, failures: number): WorkflowTaskHandler => {
+    let left = failures;
+    return async (event, context) => {
+      if (left-- > 0) throw new Error('dependency unavailable');
+      return handler(event, context);
+    };
+  };
+  const reminder = recorded<ReminderTaskResult>(failing(reminderHandler({ store, queue, logger }), options.failReminder ?? 0));
+  const expire = recorded<ExpireTaskResult>(failing(expireHandler({ store, clock: systemClock, logger }), options.failExpire ?? 0));
+  const engine = new LocalWorkflowEngine({ workflow, reminder: reminder.handler, expire: expire.handler, logger, ...(options.overrides ? { overrides: options.overrides } : {}) });
+  engines.push(engine);
+  const link = await createPaymentLink(
+    createLinkBody({ entity_id: demoMerchant.entity_id, send_by_email: true, send_by_sms: true, customer: { email: 'jane@example.org', mobile_phone_number: '+33612345678' } }) as CreatePaymentLinkInput,
+    demoMerchant,
+    { store, clock: systemClock, ids: sequentialIds(), urlPolicy: 'production' },
+  );
+  const setStatus = async (status: PaymentLink['status']) => {
+    const current = (await store.get(link.id))!;
+    await store.update({ ...current, status, version: current.version + 1 }, current.version);
+  };
+  return { store, queue, engine, link, reminder: reminder.calls, expire: expire.calls, setStatus };
+}
+
+const inMs = (ms: number) => new Date(Date.now() + ms).toISOString();
+const input = (linkId: string, o: { reminders?: number[]; expiresInMs: number; graceSeconds?: number }): WorkflowInput => ({
+  payment_link_id: linkId,
+  reminders: (o.reminders ?? []).map((ms) => ({ at: inMs(ms) })),
+  expires_at: inMs(o.expiresInMs),
+  grace_seconds: o.graceSeconds ?? 900,
+});
+
+/** The execution's end, or a failed test after `ms` (never an unbounded wait). */
+async function settledWithin(engine: LocalWorkflowEngine, linkId: string, ms: number): Promise<LocalExecution> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`execution ${linkId} still ${engine.execution(linkId)?.status} after ${ms} ms`)), ms);
+  });
+  try {
+    const run = await Promise.race([engine.settled(linkId), timeout]);
+    if (!run) throw new Error(`no execution ${linkId}`);
+    return run;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+beforeAll(async () => {
+  // Load aws-local-stepfunctions once, so the first test's short timings measure the workflow only.
+  const { engine, link } = await setup();
+  await engine.start(input(link.id, { expiresInMs: -1000 }));
+  expect((await settledWithin(engine, link.id, 10_000)).status).toBe('SUCCEEDED');
+});
+
+describe('the link workflow on aws-local-stepfunctions', () => {
+  it('sends the reminder at its time, then expires the link at expires_at', async () => {
+    const { engine, link, queue, store, reminder, expire } = await setup();
+    const run = input(link.id, { reminders: [500], expiresInMs: 1500 });
+    await engine.start(run);
+    expect(engine.execution(link.id)?.status).toBe('RUNNING');
+
+    const ended = await settledWithin(engine, link.id, 5000);
+    expect(ended).toMatchObject({ status: 'SUCCEEDED', transitions: 7 });
+    expect(ended.states).toEqual([S.reminders, S.waitForReminder, S.sendReminder, S.waitForExpiry, S.expireLink, S.afterExpiry, S.done]);
+
+    const at = run.reminders[0]!.at;
+    expect(reminder.map((c) => c.event)).toEqual([{ payment_link_id: link.id, at }]);
+    expect(reminder[0]!.at).toBeGreaterThanOrEqual(Date.parse(at) - TIMER_SLACK_MS);
+    expect(reminder[0]!.result).toEqual({ reminded: ['EMAIL', 'SMS'] });
+    expect(queue.requests).toEqual([
+      { id: notificationId(link.id, 'EMAIL', 'REMINDER', at), payment_link_id: link.id, channel: 'EMAIL', kind: 'REMINDER' },
+      { id: notificationId(link.id, 'SMS', 'REMINDER', at), payment_link_id: link.id, channel: 'SMS', kind: 'REMINDER' },
+    ]);
+
+    expect(expire.map((c) => c.event)).toEqual([{ payment_link_id: link.id, grace_over: false }]);
+    expect(expire[0]!.at).toBeGreaterThanOrEqual(Date.parse(run.expires_at) - TIMER_SLACK_MS);
+    expect(expire[0]!.result).toEqual({ outcome: 'expired', status: 'EXPIRED' });
+    expect((await store.get(link.id))?.status).toBe('EXPIRED');
+    expect(ended.output).toMatchObject({ ...run, expiry: { outcome: 'expired', status: 'EXPIRED', grace_over: false } });
+  });
+
+  it('gives a payment in progress the grace period, then expires the link', async () => {
+    const { engine, link, store, expire, setStatus } = await setup();
+    await setStatus('OPENED');
+    await setStatus('PAYMENT_IN_PROGRESS');
+    await engine.start(input(link.id, { expiresInMs: 200, graceSeconds: 1 }));
+
+    const ended = await settledWithin(engine, link.id, 5000);
+    expect(ended).toMatchObject({ status: 'SUCCEEDED', transitions: 8 });
+    expect(expire.map((c) => [c.event, c.result])).toEqual([
+      [{ payment_link_id: link.id, grace_over: false }, { outcome: 'deferred', status: 'PAYMENT_IN_PROGRESS' }],
+      [{ payment_link_id: link.id, grace_over: true }, { outcome: 'expired', status: 'EXPIRED' }],
+    ]);
+    expect(expire[1]!.at - expire[0]!.at).toBeGreaterThanOrEqual(1000 - TIMER_SLACK_MS);
+    expect((await store.get(link.id))?.status).toBe('EXPIRED');
+  });
+
+  it('sends no reminder for a link paid before the reminder time, and leaves it PAID', async () => {
+    const { engine, link, queue, store, reminder, expire, setStatus } = await setup();
+    await setStatus('PAID');
+    await engine.start(input(link.id, { reminders: [200], expiresInMs: 400 }));
+
+    const ended = await settledWithin(engine, link.id, 5000);
+    expect(ended.status).toBe('SUCCEEDED');
+    expect(reminder.map((c) => c.result)).toEqual([{ reminded: [] }]);
+    expect(queue.requests).toEqual([]);
+    expect(expire.map((c) => c.result)).toEqual([{ outcome: 'unchanged', status: 'PAID' }]);
+    expect((await store.get(link.id))?.status).toBe('PAID');
+  });
+
+  it('never expires a link whose execution was stopped before expires_at', async () => {
+    const { engine, link, store, expire } = await setup();
+    const run = input(link.id, { expiresInMs: 600 });
+    await engine.start(run);
+    await sleep(100);
+    await engine.stop(link.id);
+    expect(engine.execution(link.id)?.status).toBe('ABORTED');
+
+    await sleep(Date.parse(run.expires_at) - Date.now() + 300);
+    expect(expire).toEqual([]);
+    expect((await store.get(link.id))?.status).toBe('CREATED');
+    expect(engine.execution(link.id)?.states).toEqual([S.reminders, S.waitForExpiry]);
+    // Stopping again, or stopping a link without an execution, changes nothing.
+    await engine.stop(link.id);
+    await engine.stop('no-such-link');
+    expect(engine.executions().map((e) => [e.name, e.status])).toEqual([[link.id, 'ABORTED']]);
+  });
+
+  it('starts one execution per link: a second start is a no-op', async () => {
+    const { engine, link, expire } = await setup();
+    await engine.start(input(link.id, { expiresInMs: 100 }));
+    await engine.start(input(link.id, { expiresInMs: 50, graceSeconds: 0 }));
+    await settledWithin(engine, link.id, 5000);
+    expect(engine.executions()).toHaveLength(1);
+    expect(expire).toHaveLength(1);
+    // …even after it has ended (an execution name is taken for good).
+    await engine.start(input(link.id, { expiresInMs: 0 }));
+    await sleep(100);
+    expect(expire).toHaveLength(1);
+  });
+
+  it('retries a task that fails twice, then goes on', async () => {
+    // The retry interval is shortened here; matching the error and counting attempts is the library's.
+    const { engine, link, store, expire } = await setup({ failExpire: 2, overrides: { retryIntervalOverrides: { [S.expireLink]: 20 } } });
+    await engine.start(input(link.id, { expiresInMs: 100 }));
+
+    const ended = await settledWithin(engine, link.id, 5000);
+    expect(ended).toMatchObject({ status: 'SUCCEEDED', transitions: 5 + 2 });
+    expect(expire).toHaveLength(3);
+    expect(expire.map((c) => c.error !== undefined)).toEqual([true, true, false]);
+    expect((await store.get(link.id))?.status).toBe('EXPIRED');
+  });
+
+  it('retries a task that always fails 3 times, then catches it and fails the execution with the error', async () => {
+    const { engine, link, store, expire } = await setup({ failExpire: Infinity, overrides: { retryIntervalOverrides: { [S.expireLink]: 10 } } });
+    await engine.start(input(link.id, { expiresInMs: 50 }));
+
+    const ended = await settledWithin(engine, link.id, 5000);
+    expect(ended.status).toBe('FAILED');
+    expect(expire).toHaveLength(1 + 3);
+    expect(ended.states.slice(-2)).toEqual([S.expireLink, S.expiryFailed]);
+    expect(ended.error?.error).toBe('Error');
+    expect(JSON.parse(ended.error!.cause)).toEqual({ errorType: 'Error', errorMessage: 'dependency unavailable' });
+    expect((await store.get(link.id))?.status).toBe('CREATED');
+  });
+
+  it('still expires the link when a reminder keeps failing, and then fails the execution (it alarms)', async () => {
+    const { engine, link, store, reminder, expire } = await setup({ failReminder: Infinity, overrides: { retryIntervalOverrides: { [S.sendReminder]: 10 } } });
+    await engine.start(input(link.id, { reminders: [50], expiresInMs: 300 }));
+
+    const ended = await settledWithin(engine, link.id, 5000);
+    expect(reminder).toHaveLength(1 + 3);
+    expect(expire.map((c) => c.result)).toEqual([{ outcome: 'expired', status: 'EXPIRED' }]);
+    expect((await store.get(link.id))?.status).toBe('EXPIRED');
+    expect(ended.status).toBe('FAILED');
+    expect(ended.states).toContain(S.reminderFailed);
+    expect(ended.states.at(-1)).toBe(S.remindersFailed);
+    expect(ended.error?.error).toBe('RemindersFailed');
+    expect(ended.error?.cause).toContain('dependency unavailable');
+  });
+});
