@@ -29,6 +29,7 @@ import { SesMailer } from '../shared/adapters/ses-mailer.js';
 import { SqsNotificationQueue } from '../shared/adapters/sqs-notification-queue.js';
 import { DynamoSuppressionList } from '../shared/adapters/suppression-list.js';
 import { messageRenderer } from '../shared/domain/notification-messages.js';
+import type { Mailer } from '../shared/domain/notifications.js';
 import { BounceSimulatingMailer } from './bounce-simulator.js';
 import { DEFAULT_SES_PORT, startSes, type SandboxSes } from './ses.js';
 import { SandboxSmsOutbox } from './sms-outbox.js';
@@ -130,6 +131,8 @@ export interface Sandbox {
   feedbackPoller: SqsPoller;
   ses: SandboxSes;
   sms: SandboxSmsOutbox;
+  /** The notifier's mailer (SES v2 → aws-ses-v2-local, with the mailbox simulator's bounces). */
+  mailer: Mailer;
   workflow: LocalWorkflowEngine;
   suppressions: DynamoSuppressionList;
   /** The whsec_ secret the sandbox PSP signs its webhooks with. */
@@ -306,7 +309,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       sms,
       suppressions,
       renderer: messageRenderer,
-      urls: deps.urls(),
+      urls: () => deps.urls(),
       logger,
     }),
     functionName: 'notifier',
@@ -428,6 +431,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     feedbackPoller,
     ses,
     sms,
+    mailer,
     workflow,
     suppressions,
     webhookSecret,

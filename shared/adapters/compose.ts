@@ -259,7 +259,7 @@ export async function liveNotifierDeps() {
     sms: new SnsSmsSender(new SNSClient({}), senderId ? { senderId } : {}),
     suppressions: new DynamoSuppressionList(makeDocumentClient(), requiredEnv('TABLE_NAME')),
     renderer: messageRenderer,
-    urls: deps.urls(),
+    urls: () => deps.urls(),
     logger: deps.logger,
   };
 }

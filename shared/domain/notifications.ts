@@ -99,7 +99,8 @@ export interface NotifierDeps {
   sms: SmsSender;
   suppressions: SuppressionList;
   renderer: MessageRenderer;
-  urls: PublicUrls;
+  /** Public base URLs (a function: on AWS and in the sandbox they are known only at run time). */
+  urls: () => PublicUrls;
 }
 
 export type NotifyOutcome = 'sent' | 'suppressed' | 'duplicate' | 'skipped';
@@ -130,7 +131,7 @@ export async function processNotification(request: NotificationRequest, deps: No
     const merchant = await deps.merchants.getMerchant(link.entity_id);
     const context = {
       merchantName: merchant?.display_name ?? link.entity_id,
-      customerUrl: `${deps.urls.payBaseUrl}/payment-links/${link.id}`,
+      customerUrl: `${deps.urls().payBaseUrl}/payment-links/${link.id}`,
       kind: request.kind,
     };
     const sent =

@@ -152,7 +152,7 @@ describe('processNotification', () => {
       sms: new FakeSms(),
       suppressions: new FakeSuppressions(),
       renderer,
-      urls,
+      urls: () => urls,
     };
     const request = (channel: 'EMAIL' | 'SMS', kind: NotificationRequest['kind'] = 'INITIAL'): NotificationRequest => ({
       id: notificationId(s.link.id, channel, kind),
