@@ -3,23 +3,29 @@
  * in the handbook): one table holds every link and is the only thing an API call or a provider
  * webhook writes; the table's stream drives every effect that follows a change; an EventBridge bus
  * carries those changes to subscribers and a queue carries signed webhooks to merchants; provider
- * webhooks are verified, queued and applied from the queue; a REST API in front, keyed per merchant,
- * with a few public routes for shoppers and providers.
+ * webhooks are verified, queued and applied from the queue; customers get their link by email (SES)
+ * and SMS (SNS) through a notifications queue, bounces and complaints come back to a suppression
+ * list, and a Step Functions workflow per link sends its reminders and expires it; a REST API in
+ * front, keyed per merchant, with a few public routes for shoppers and providers.
  *
  * Names shared with the code (key attributes, index names, routes, event source and detail types)
  * are imported from shared/, never retyped here, so the stack and the handlers cannot drift apart.
  */
-import { ArnFormat, CfnOutput, Duration, RemovalPolicy, SecretValue, Stack, type StackProps } from 'aws-cdk-lib';
+import { Annotations, ArnFormat, CfnOutput, Duration, RemovalPolicy, SecretValue, Stack, type StackProps } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { DynamoEventSource, SqsDlq, SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as ses from 'aws-cdk-lib/aws-ses';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import { SqsSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as triggers from 'aws-cdk-lib/triggers';
 import type { Construct } from 'constructs';
@@ -29,6 +35,7 @@ import { DETAIL_TYPES, EVENT_SOURCE } from '../shared/domain/link-events.js';
 import { ATTEMPT_TIMEOUT_MS } from '../shared/domain/merchant-webhooks.js';
 import type { LinkStatus } from '../shared/domain/link-status.js';
 import { ROUTES } from '../shared/routes.js';
+import { LinkWorkflow } from './link-workflow.js';
 import { acknowledgeNag } from './nag.js';
 import { PaylinkFunction } from './paylink-function.js';
 
@@ -37,6 +44,18 @@ export interface PaylinkStackProps extends StackProps {
   merchants?: readonly string[];
   /** Public base URL of the API when a custom domain fronts it (context `publicApiBaseUrl`). */
   publicApiBaseUrl?: string;
+  /**
+   * The From of notification emails, `address` or `Display Name <address>` (context
+   * `notificationFromAddress`). Its address must be one you own: SES verifies it before it sends.
+   */
+  notificationFromAddress?: string;
+  /**
+   * A domain to verify in SES instead of the single address (context `notificationDomain`): Easy
+   * DKIM, records in the outputs; the From address must be in it.
+   */
+  notificationDomain?: string;
+  /** Alphanumeric SMS sender id, where the destination country allows one (context `smsSenderId`). */
+  smsSenderId?: string;
 }
 
 /** The stage name is part of every URL handed to merchants and shoppers: keep it stable. */
@@ -46,12 +65,35 @@ export const DISPATCHER_FN = 'stream-dispatcher';
 export const WEBHOOK_CONSUMER_FN = 'provider-webhook-consumer';
 export const KEY_ROTATOR_FN = 'redirection-key-rotator';
 export const WEBHOOK_SENDER_FN = 'merchant-webhook-sender';
+export const NOTIFIER_FN = 'notifier';
+export const SES_FEEDBACK_FN = 'ses-feedback-handler';
+export const WORKFLOW_REMINDER_FN = 'workflow-reminder';
+export const WORKFLOW_EXPIRE_FN = 'workflow-expire';
+/**
+ * Sender used when the context names none. example.com is reserved (RFC 2606): nobody can verify
+ * it, so SES never sends from it. Set `notificationFromAddress` to an address (or domain) you own.
+ */
+export const DEFAULT_NOTIFICATION_FROM_ADDRESS = 'no-reply@example.com';
 /** A provider webhook is received this many times at most before it is parked in the DLQ. */
 export const WEBHOOK_MAX_RECEIVES = 5;
 /** Merchant-webhook messages per sender invocation; each may take one attempt of ATTEMPT_TIMEOUT_MS. */
 export const DELIVERY_BATCH_SIZE = 5;
 /** A merchant-webhook message the sender failed to process this many times is parked in the DLQ. */
 export const DELIVERY_MAX_RECEIVES = 5;
+/** Notification requests per notifier invocation (sent one after the other). */
+export const NOTIFICATION_BATCH_SIZE = 10;
+/** A notification the notifier failed to send this many times is parked in the DLQ. */
+export const NOTIFICATION_MAX_RECEIVES = 5;
+/**
+ * Notifier invocations at once: SES and SNS SMS enforce per-second sending quotas per account
+ * (a new SES production account may send 14 messages a second), and a throttled send costs a
+ * redelivery. Raise it with the quotas.
+ */
+export const NOTIFIER_MAX_CONCURRENCY = 5;
+/** A bounce or complaint message the feedback handler failed to apply this many times is parked in the DLQ. */
+export const SES_FEEDBACK_MAX_RECEIVES = 5;
+/** The SES event types that feed the suppression lists. */
+export const SES_FEEDBACK_EVENTS = [ses.EmailSendingEvent.BOUNCE, ses.EmailSendingEvent.COMPLAINT] as const;
 
 const pascal = (name: string) => name.replace(/(^|-)([a-z0-9])/g, (_m, _dash: string, c: string) => c.toUpperCase());
 
@@ -72,6 +114,17 @@ export class PaylinkStack extends Stack {
   readonly streamFailures: sqs.Queue;
   readonly merchantWebhooks: sqs.Queue;
   readonly merchantWebhookDeadLetters: sqs.Queue;
+  readonly notifications: sqs.Queue;
+  readonly notificationDeadLetters: sqs.Queue;
+  /** The From of notification emails, as the notifier is told it. */
+  readonly notificationFromAddress: string;
+  /** The SES identity that authorises that From: the address itself, or its domain. */
+  readonly senderIdentity: ses.EmailIdentity;
+  readonly sesConfigurationSet: ses.ConfigurationSet;
+  readonly sesFeedbackKey: kms.Key;
+  readonly sesFeedbackTopic: sns.Topic;
+  readonly sesFeedback: sqs.Queue;
+  readonly sesFeedbackDeadLetters: sqs.Queue;
   readonly api: apigw.RestApi;
   /** One function per distinct `fn` in ROUTES, keyed by that name. */
   readonly apiFunctions: ReadonlyMap<string, PaylinkFunction>;
@@ -79,6 +132,11 @@ export class PaylinkStack extends Stack {
   readonly webhookConsumer: PaylinkFunction;
   readonly keyRotator: PaylinkFunction;
   readonly webhookSender: PaylinkFunction;
+  readonly notifier: PaylinkFunction;
+  readonly sesFeedbackHandler: PaylinkFunction;
+  readonly workflowReminder: PaylinkFunction;
+  readonly workflowExpire: PaylinkFunction;
+  readonly linkWorkflow: LinkWorkflow;
   /** Every Paylink function (routes and the others), keyed by its folder under functions/. */
   readonly functions: ReadonlyMap<string, PaylinkFunction>;
 
@@ -96,6 +154,8 @@ export class PaylinkStack extends Stack {
     //                                     partition so the delivery log is one base-table Query
     //   WEBHOOK_EVENT#<event id> / EVENT  which link (and merchant) an event id belongs to (replay)
     //   MERCHANT#<entity>  / WEBHOOK_SECRETS  the merchant's webhook signing secrets
+    //   MERCHANT#<entity>  / SUPPRESSED#<sha256 of the address>  an address that bounced or complained:
+    //                                     no more email to it for this merchant's links
     // The three indexes are the merchant's list views, all "newest first" on the sort key:
     //   by-entity         GSI1PK/GSI1SK  every link of an entity
     //   by-entity-status  GSI2PK/GSI2SK  an entity's links in one status
@@ -252,6 +312,121 @@ export class PaylinkStack extends Stack {
       deadLetterQueue: { queue: this.merchantWebhookDeadLetters, maxReceiveCount: DELIVERY_MAX_RECEIVES },
     });
 
+    // ── Customer notifications ───────────────────────────────────────────────────────────────
+    // Initial sends (the dispatcher, when a link is created), reminders (the workflow) and resends
+    // (the API) are requests on this queue; the notifier sends each through SES or SNS and records
+    // it on the link. The queue keeps SES and SNS off the API's and the stream's path, and gives a
+    // send that fails (throttling, an outage) its retries: a request carries a deterministic id that
+    // the notifier records in the same conditional write as the outcome, so a retry or a redelivered
+    // request never sends twice what was recorded as sent.
+    const notifierTimeout = Duration.seconds(30);
+    // Requests still failing after NOTIFICATION_MAX_RECEIVES receives (a quarter of an hour apart
+    // at most) wait here for an operator (alarm below); 14 days, like the other DLQs.
+    this.notificationDeadLetters = new sqs.Queue(this, 'NotificationDeadLetters', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    this.notifications = new sqs.Queue(this, 'Notifications', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(4),
+      // Six times the notifier's timeout, as for the other consumers: a failed send comes back
+      // three minutes later, not in a tight loop against a throttling SES.
+      visibilityTimeout: Duration.seconds(notifierTimeout.toSeconds() * 6),
+      deadLetterQueue: { queue: this.notificationDeadLetters, maxReceiveCount: NOTIFICATION_MAX_RECEIVES },
+    });
+
+    // ── Email: the SES sender, and bounces and complaints coming back ───────────────────────
+    // The notifier sends from one verified identity, always through the configuration set below
+    // (also made the identity's default, so no send escapes it), whose event destination publishes
+    // bounces and complaints to an SNS topic. The topic feeds a queue, and the feedback handler
+    // puts the addresses on the merchant's suppression list, read before every later send.
+    this.notificationFromAddress = props.notificationFromAddress ?? DEFAULT_NOTIFICATION_FROM_ADDRESS;
+    const fromAddress = senderAddress(this.notificationFromAddress);
+    if (props.notificationDomain && !fromAddress.toLowerCase().endsWith(`@${props.notificationDomain.toLowerCase()}`)) {
+      throw new Error(`notificationFromAddress ${fromAddress} is not in notificationDomain ${props.notificationDomain}`);
+    }
+    if (!props.notificationFromAddress) {
+      Annotations.of(this).addWarningV2(
+        'paylink:default-notification-sender',
+        `Notification emails would be sent from ${DEFAULT_NOTIFICATION_FROM_ADDRESS}, which nobody can verify: set the context notificationFromAddress (docs/runbook.md).`,
+      );
+    }
+    // Named after the stack (as the bus is), so a second stack in the account gets its own.
+    this.sesConfigurationSet = new ses.ConfigurationSet(this, 'SesConfigurationSet', {
+      configurationSetName: this.stackName.toLowerCase(),
+      reputationMetrics: true,
+      sendingEnabled: true,
+    });
+    // Creating the identity makes SES send a verification link to the address (or expect the
+    // domain's DKIM records, see the outputs); nothing is sent before it is verified.
+    this.senderIdentity = new ses.EmailIdentity(this, props.notificationDomain ? 'SenderDomainIdentity' : 'SenderIdentity', {
+      identity: props.notificationDomain ? ses.Identity.domain(props.notificationDomain) : ses.Identity.email(fromAddress),
+      configurationSet: this.sesConfigurationSet,
+    });
+    // IAM authorises a send against the identity SES resolves the From to; with a domain identity
+    // that may be the domain or, where the address itself is verified too, the address. Both ARNs
+    // name this sender only.
+    const senderIdentityArns = props.notificationDomain
+      ? [this.senderIdentity.emailIdentityArn, this.formatArn({ service: 'ses', resource: 'identity', resourceName: fromAddress })]
+      : [this.senderIdentity.emailIdentityArn];
+    const configurationSetArn = this.formatArn({ service: 'ses', resource: 'configuration-set', resourceName: this.sesConfigurationSet.configurationSetName });
+
+    // SNS topics encrypted with the AWS managed key cannot take messages from SES (its policy
+    // cannot name SES), hence a key of our own. It only protects messages in transit through the
+    // topic (the queue behind it has its own encryption), so nothing is lost when it is deleted.
+    // The topic's name is fixed so the key policy can name the topic without a dependency cycle.
+    const feedbackTopicName = `${this.stackName.toLowerCase()}-ses-feedback`;
+    this.sesFeedbackKey = new kms.Key(this, 'SesFeedbackKey', {
+      description: 'Paylink: encrypts SES bounce and complaint events in their SNS topic',
+      enableKeyRotation: true,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    this.sesFeedbackKey.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'SesPublishesFeedbackToItsTopic',
+        principals: [new iam.ServicePrincipal('ses.amazonaws.com')],
+        actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
+        resources: ['*'],
+        conditions: {
+          StringEquals: {
+            'aws:SourceAccount': this.account,
+            'kms:EncryptionContext:aws:sns:topicArn': this.formatArn({ service: 'sns', resource: feedbackTopicName, arnFormat: ArnFormat.NO_RESOURCE_NAME }),
+          },
+        },
+      }),
+    );
+    this.sesFeedbackTopic = new sns.Topic(this, 'SesFeedbackTopic', {
+      topicName: feedbackTopicName,
+      displayName: 'Paylink SES bounces and complaints',
+      masterKey: this.sesFeedbackKey,
+      enforceSSL: true,
+    });
+    // Adds the topic policy statement that lets SES publish, for this account and configuration set only.
+    this.sesConfigurationSet.addEventDestination('BouncesAndComplaints', {
+      destination: ses.EventDestination.snsTopic(this.sesFeedbackTopic),
+      events: [...SES_FEEDBACK_EVENTS],
+    });
+
+    const feedbackTimeout = Duration.seconds(30);
+    this.sesFeedbackDeadLetters = new sqs.Queue(this, 'SesFeedbackDeadLetters', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    this.sesFeedback = new sqs.Queue(this, 'SesFeedback', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(4),
+      visibilityTimeout: Duration.seconds(feedbackTimeout.toSeconds() * 6),
+      deadLetterQueue: { queue: this.sesFeedbackDeadLetters, maxReceiveCount: SES_FEEDBACK_MAX_RECEIVES },
+    });
+    // Raw delivery off: each message is the SNS envelope, whose Message is SES's event JSON; the
+    // handler reads that envelope (parseSesFeedback). The subscription adds the queue policy
+    // statement that lets this topic, and only it, send.
+    this.sesFeedbackTopic.addSubscription(new SqsSubscription(this.sesFeedback, { rawMessageDelivery: false }));
+
     // ── Lambdas: each one told and allowed exactly what its ports use ────────────────────────
     // compose.ts builds a port only when its variable is set, so a function that is not given a
     // name or an ARN neither knows the resource nor may touch it, and fails loudly if it starts to.
@@ -264,7 +439,14 @@ export class PaylinkStack extends Stack {
       providers: { PROVIDER_CONFIG_SECRET_ARN: this.providerConfig.secretArn },
       webhookQueue: { WEBHOOK_QUEUE_URL: this.providerWebhooks.queueUrl },
       deliveryQueue: { DELIVERY_QUEUE_URL: this.merchantWebhooks.queueUrl },
+      notificationQueue: { NOTIFICATION_QUEUE_URL: this.notifications.queueUrl },
       bus: { EVENT_BUS_NAME: this.bus.eventBusName },
+      // What the notifier sends from: the From, the configuration set that reports bounces, the SMS sender id.
+      sender: {
+        NOTIFICATION_FROM_ADDRESS: this.notificationFromAddress,
+        SES_CONFIGURATION_SET: this.sesConfigurationSet.configurationSetName,
+        ...(props.smsSenderId ? { SMS_SENDER_ID: props.smsSenderId } : {}),
+      },
       urlPolicy,
       // The base URL builds links handed out; without it the API functions take it from the request.
       urls: { ...urlPolicy, ...(props.publicApiBaseUrl ? { PUBLIC_API_BASE_URL: props.publicApiBaseUrl } : {}) },
@@ -305,9 +487,27 @@ export class PaylinkStack extends Stack {
         [this.redirectionSigningKeys.secretArn],
       ),
       readProviderConfig: allow('ReadProviderConfig', ['secretsmanager:GetSecretValue'], [this.providerConfig.secretArn]),
+      // Notifications: the link read and written back with the send recorded on it, the merchant
+      // (display name) and the address's suppression item read.
+      notifyCustomers: allow('TableNotifications', ['dynamodb:GetItem', 'dynamodb:PutItem'], [this.table.tableArn]),
+      // Bounces and complaints: each suppression is one idempotent UpdateItem (if_not_exists keeps
+      // the first date), never a read.
+      suppressAddresses: allow('TableSuppressionList', ['dynamodb:UpdateItem'], [this.table.tableArn]),
+      // SES v2 SendEmail is authorised against the sender identity and the configuration set named in
+      // the request; SendRawEmail and templates are never used.
+      sendEmail: allow('SendNotificationEmail', ['ses:SendEmail'], [...senderIdentityArns, configurationSetArn]),
+      // SMS go to phone numbers, which have no ARN: Publish to a number can only be granted on `*`.
+      // The region condition keeps it to this region's SMS settings and spend limit.
+      sendSms: new iam.PolicyStatement({
+        sid: 'SendNotificationSms',
+        actions: ['sns:Publish'],
+        resources: ['*'],
+        conditions: { StringEquals: { 'aws:RequestedRegion': this.region } },
+      }),
       // SQS-managed encryption: no KMS key to grant.
       queueWebhooks: allow('QueueProviderWebhooks', ['sqs:SendMessage'], [this.providerWebhooks.queueArn]),
       queueDeliveries: allow('QueueMerchantWebhooks', ['sqs:SendMessage'], [this.merchantWebhooks.queueArn]),
+      queueNotifications: allow('QueueNotifications', ['sqs:SendMessage'], [this.notifications.queueArn]),
     };
 
     const merchantApi: FunctionAccess = {
@@ -336,6 +536,12 @@ export class PaylinkStack extends Stack {
       'rotate-webhook-secret': {
         environment: { ...told.table, ...told.tokenKeys, ...told.logs },
         statements: [may.keepWebhookSecrets, may.readTokenKeys],
+      },
+      // Send the link again: the resend is counted on the link (GetItem/PutItem, the conditional
+      // write that enforces the hourly limit) and queued for the notifier. It sends nothing itself.
+      'resend-notification': {
+        environment: { ...told.table, ...told.tokenKeys, ...told.notificationQueue, ...told.logs },
+        statements: [may.readWriteLinks, may.queueNotifications, may.readTokenKeys],
       },
       // Public keys only: it reads the private JWKs to derive them and never sees the table.
       jwks: { environment: { ...told.redirectionKeys, ...told.logs }, statements: [may.readRedirectionKeys] },
@@ -403,10 +609,27 @@ export class PaylinkStack extends Stack {
     );
     acknowledgeTracingWildcard(this.webhookConsumer, 'X-Ray PutTraceSegments/PutTelemetryRecords (active tracing) support no resource-level permissions.');
 
+    // ── Per-link workflow: reminders, then expiry ───────────────────────────────────────────
+    // One Standard execution per link, named after it (infra/link-workflow.ts, docs/workflow.md):
+    // it waits for each reminder time and runs the reminder task, then waits for expires_at and runs
+    // the expiry task. The tasks are ordinary functions; the state machine may invoke these two only.
+    // The reminder reads the link and queues a REMINDER per channel (it sends nothing itself).
+    this.workflowReminder = addFunction(WORKFLOW_REMINDER_FN, {
+      environment: { ...told.table, ...told.notificationQueue, ...told.logs },
+      statements: [may.readLinks, may.queueNotifications],
+    });
+    acknowledgeTracingWildcard(this.workflowReminder, 'X-Ray PutTraceSegments/PutTelemetryRecords (active tracing) support no resource-level permissions.');
+    // The expiry reads the link and writes it EXPIRED under the version condition; the stream does the rest.
+    this.workflowExpire = addFunction(WORKFLOW_EXPIRE_FN, { environment: { ...told.table, ...told.logs }, statements: [may.readWriteLinks] });
+    acknowledgeTracingWildcard(this.workflowExpire, 'X-Ray PutTraceSegments/PutTelemetryRecords (active tracing) support no resource-level permissions.');
+    this.linkWorkflow = new LinkWorkflow(this, 'LinkWorkflow', { reminderFn: this.workflowReminder.fn, expireFn: this.workflowExpire.fn });
+
     // ── Stream dispatcher ────────────────────────────────────────────────────────────────────
-    // The one place a committed change becomes effects: events on the bus, and merchant webhooks (the
+    // The one place a committed change becomes effects: events on the bus, merchant webhooks (the
     // merchant's default URL read, a delivery and its event pointer written, a message queued for the
-    // sender). It reads no secret. A webhook body carries the link resource as GET returns it, so the
+    // sender), and for a new link its initial notifications (queued for the notifier) and its
+    // workflow (started, named after the link; stopped when the link is paid or cancelled). It reads
+    // no secret. A webhook body carries the link resource as GET returns it, so the
     // dispatcher is told the API's public base URL: the custom domain when one is configured, else the
     // stage URL without its trailing slash, which is what the API functions derive from a request.
     // The API's own functions could not be told the stage URL (their methods are part of the
@@ -417,12 +640,21 @@ export class PaylinkStack extends Stack {
     this.dispatcher = addFunction(
       DISPATCHER_FN,
       {
-        environment: { ...told.table, ...told.deliveryQueue, ...told.bus, PUBLIC_API_BASE_URL: apiBaseUrl, ...told.logs },
-        statements: [may.readWriteDeliveries, may.queueDeliveries],
+        environment: {
+          ...told.table,
+          ...told.deliveryQueue,
+          ...told.notificationQueue,
+          ...told.bus,
+          WORKFLOW_STATE_MACHINE_ARN: this.linkWorkflow.stateMachine.stateMachineArn,
+          PUBLIC_API_BASE_URL: apiBaseUrl,
+          ...told.logs,
+        },
+        statements: [may.readWriteDeliveries, may.queueDeliveries, may.queueNotifications],
       },
       { timeout: Duration.seconds(30) },
     );
     this.bus.grantPutEventsTo(this.dispatcher.fn);
+    this.linkWorkflow.grantStartStop(this.dispatcher.role);
 
     // A batch that still fails after the retries is recorded here instead of blocking the shard
     // forever. Stream destinations receive the shard id and sequence-number range, not the items: an
@@ -505,6 +737,45 @@ export class PaylinkStack extends Stack {
       }),
     );
     acknowledgeTracingWildcard(this.webhookSender, 'X-Ray PutTraceSegments/PutTelemetryRecords (active tracing) support no resource-level permissions.');
+
+    // ── Notifier ─────────────────────────────────────────────────────────────────────────────
+    // One request at a time: the link read, skipped if already sent (the id on the link) or no
+    // longer wanted, the address checked against the merchant's suppression list, the email (SES,
+    // from the verified identity, through the configuration set) or SMS (SNS) sent, and the outcome
+    // written on the link. The customer URL in the message is built from the public base URL.
+    this.notifier = addFunction(
+      NOTIFIER_FN,
+      {
+        environment: { ...told.table, ...told.sender, PUBLIC_API_BASE_URL: apiBaseUrl, ...told.logs },
+        statements: [may.notifyCustomers, may.sendEmail, may.sendSms],
+      },
+      { timeout: notifierTimeout },
+    );
+    this.notifier.fn.addEventSource(
+      new SqsEventSource(this.notifications, {
+        batchSize: NOTIFICATION_BATCH_SIZE,
+        // Record by record: a send that fails comes back alone, the others are deleted.
+        reportBatchItemFailures: true,
+        maxConcurrency: NOTIFIER_MAX_CONCURRENCY,
+      }),
+    );
+    acknowledgeTracingWildcard(
+      this.notifier,
+      'X-Ray PutTraceSegments/PutTelemetryRecords (active tracing) support no resource-level permissions, and sns:Publish ' +
+        'to a phone number (SMS) has no resource ARN to name: it is granted on * with aws:RequestedRegion pinned to this ' +
+        'region. The notifier publishes to no topic; SNS offers no condition key that would restrict Publish to SMS only.',
+    );
+
+    // ── SES feedback handler ─────────────────────────────────────────────────────────────────
+    // A permanent bounce or a complaint puts each address on the merchant's suppression list
+    // (the merchant comes from the email's tags); transient bounces change nothing.
+    this.sesFeedbackHandler = addFunction(
+      SES_FEEDBACK_FN,
+      { environment: { ...told.table, ...told.logs }, statements: [may.suppressAddresses] },
+      { timeout: feedbackTimeout },
+    );
+    this.sesFeedbackHandler.fn.addEventSource(new SqsEventSource(this.sesFeedback, { batchSize: 10, reportBatchItemFailures: true }));
+    acknowledgeTracingWildcard(this.sesFeedbackHandler, 'X-Ray PutTraceSegments/PutTelemetryRecords (active tracing) support no resource-level permissions.');
     this.functions = functions;
 
     // ── Alarms ───────────────────────────────────────────────────────────────────────────────
@@ -525,12 +796,42 @@ export class PaylinkStack extends Stack {
       `Merchant webhook messages the sender failed to process ${DELIVERY_MAX_RECEIVES} times are parked in the DLQ: ` +
         'those deliveries get no further attempt until replayed or redriven (endpoint failures never land here).',
     );
+    this.alarmOnMessages(
+      'NotificationDeadLettersAlarm',
+      this.notificationDeadLetters,
+      `Notification requests the notifier failed to send ${NOTIFICATION_MAX_RECEIVES} times are parked in the DLQ: ` +
+        'those customers got no email or SMS for them (SES or SNS refused or throttled, or the link could not be read or written).',
+    );
+    this.alarmOnMessages(
+      'SesFeedbackDeadLettersAlarm',
+      this.sesFeedbackDeadLetters,
+      `SES bounce or complaint messages failed ${SES_FEEDBACK_MAX_RECEIVES} times and are parked in the DLQ: ` +
+        'their addresses are not on the suppression list, so later sends to them still go out.',
+    );
+    // The workflow's own alarm (ExecutionsFailed) is part of LinkWorkflow.
 
     new CfnOutput(this, 'ApiUrl', { value: this.api.url, description: 'Base URL of the Paylink API (stage v1)' });
     new CfnOutput(this, 'EventBusName', { value: this.bus.eventBusName, description: 'EventBridge bus with Paylink events' });
     new CfnOutput(this, 'TableName', { value: this.table.tableName, description: 'The Paylink table (merchant registration)' });
     new CfnOutput(this, 'ProviderConfigSecretArn', { value: this.providerConfig.secretArn, description: 'Put the payment providers here' });
     new CfnOutput(this, 'RedirectionKeyRotatorName', { value: this.keyRotator.fn.functionName, description: 'Invoke with {"action":"rotate"} to rotate now' });
+    new CfnOutput(this, 'NotificationSenderIdentity', {
+      value: this.senderIdentity.emailIdentityName,
+      description: 'SES identity to verify before any email goes out (docs/runbook.md)',
+    });
+    new CfnOutput(this, 'SesConfigurationSetName', { value: this.sesConfigurationSet.configurationSetName, description: 'Sends through it report bounces and complaints' });
+    new CfnOutput(this, 'LinkWorkflowStateMachineArn', { value: this.linkWorkflow.stateMachine.stateMachineArn, description: 'One execution per link, named after the link id' });
+    if (props.notificationDomain) {
+      // Easy DKIM: publish these three CNAME records in the domain's DNS; SES verifies the domain once they resolve.
+      const identity = this.senderIdentity;
+      for (const [n, name, value] of [
+        [1, identity.dkimDnsTokenName1, identity.dkimDnsTokenValue1],
+        [2, identity.dkimDnsTokenName2, identity.dkimDnsTokenValue2],
+        [3, identity.dkimDnsTokenName3, identity.dkimDnsTokenValue3],
+      ] as const) {
+        new CfnOutput(this, `SenderDkimRecord${n}`, { value: `${name} CNAME ${value}`, description: `DKIM record ${n} of ${props.notificationDomain}` });
+      }
+    }
   }
 
   /**
@@ -751,6 +1052,14 @@ export class PaylinkStack extends Stack {
       plan.addApiKey(key);
     }
   }
+}
+
+/** The address of a From header value: `a@b.example` or `Display Name <a@b.example>`. */
+export function senderAddress(from: string): string {
+  const match = /^(?:[^<>]*<([^<>\s]+)>|([^<>\s]+))$/.exec(from.trim());
+  const address = match?.[1] ?? match?.[2];
+  if (!address || !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(address)) throw new Error(`not an email address or "Name <address>": ${JSON.stringify(from)}`);
+  return address;
 }
 
 /** Active tracing (and, for the dispatcher, ListStreams) put `Resource: *` in the role's policy. */
