@@ -320,8 +320,8 @@ export class PaylinkStack extends Stack {
     // the notifier records in the same conditional write as the outcome, so a retry or a redelivered
     // request never sends twice what was recorded as sent.
     const notifierTimeout = Duration.seconds(30);
-    // Requests still failing after NOTIFICATION_MAX_RECEIVES receives (a quarter of an hour apart
-    // at most) wait here for an operator (alarm below); 14 days, like the other DLQs.
+    // Requests still failing after NOTIFICATION_MAX_RECEIVES receives (three minutes apart, see the
+    // visibility timeout) wait here for an operator (alarm below); 14 days, like the other DLQs.
     this.notificationDeadLetters = new sqs.Queue(this, 'NotificationDeadLetters', {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,

@@ -6,14 +6,25 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Stack, type CfnElement } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import { ArnFormat, Fn, Stack, type CfnElement } from 'aws-cdk-lib';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { IConstruct } from 'constructs';
 import { afterAll, describe, expect, it } from 'vitest';
-import { buildApp, parseMerchants } from '../../infra/build-app.js';
+import { buildApp, parseMerchants, parseNotificationSender } from '../../infra/build-app.js';
 import type { PaylinkFunction } from '../../infra/paylink-function.js';
-import { DISPATCHER_FN, KEY_ROTATOR_FN, WEBHOOK_CONSUMER_FN, WEBHOOK_SENDER_FN, type PaylinkStack } from '../../infra/paylink-stack.js';
+import {
+  DEFAULT_NOTIFICATION_FROM_ADDRESS,
+  DISPATCHER_FN,
+  KEY_ROTATOR_FN,
+  NOTIFIER_FN,
+  SES_FEEDBACK_FN,
+  WEBHOOK_CONSUMER_FN,
+  WEBHOOK_SENDER_FN,
+  WORKFLOW_EXPIRE_FN,
+  WORKFLOW_REMINDER_FN,
+  type PaylinkStack,
+} from '../../infra/paylink-stack.js';
 import { TABLE_KEYS } from '../../shared/adapters/dynamodb.js';
 import { DETAIL_TYPES, EVENT_SOURCE } from '../../shared/domain/link-events.js';
 import { ATTEMPT_TIMEOUT_MS } from '../../shared/domain/merchant-webhooks.js';
@@ -100,14 +111,24 @@ function stageUrlWithoutSlash(stack: PaylinkStack): unknown {
   return { 'Fn::Join': ['', [...parts.slice(0, -1), ...(trimmed ? [trimmed] : [])]] };
 }
 
+interface EnvironmentContext {
+  publicApiBaseUrl?: string;
+  notificationFromAddress?: string;
+  smsSenderId?: string;
+}
+
 /** The environment each function must get, exactly (besides NODE_OPTIONS, which every one gets). */
-function expectedEnvironments(stack: PaylinkStack, publicApiBaseUrl?: string): Record<string, Json> {
+function expectedEnvironments(stack: PaylinkStack, context: EnvironmentContext = {}): Record<string, Json> {
+  const { publicApiBaseUrl } = context;
   const ref = (c: IConstruct) => ({ Ref: idOf(c) });
   const TABLE_NAME = ref(stack.table);
   const LOG_LEVEL = 'info';
   const urls = { URL_POLICY: 'production', ...(publicApiBaseUrl ? { PUBLIC_API_BASE_URL: publicApiBaseUrl } : {}) };
   const TOKEN_KEYS_SECRET_ARN = ref(stack.tokenSigningKeys);
   const DELIVERY_QUEUE_URL = ref(stack.merchantWebhooks);
+  const NOTIFICATION_QUEUE_URL = ref(stack.notifications);
+  // The stage URL unless a custom domain is configured (see the dispatcher below).
+  const PUBLIC_API_BASE_URL = publicApiBaseUrl ?? stageUrlWithoutSlash(stack);
   const merchantApi = { TABLE_NAME, TOKEN_KEYS_SECRET_ARN, ...urls, LOG_LEVEL };
   return {
     'oauth-token': merchantApi,
@@ -119,6 +140,8 @@ function expectedEnvironments(stack: PaylinkStack, publicApiBaseUrl?: string): R
     'list-webhook-deliveries': { TABLE_NAME, TOKEN_KEYS_SECRET_ARN, LOG_LEVEL },
     'retry-webhook-delivery': { TABLE_NAME, TOKEN_KEYS_SECRET_ARN, DELIVERY_QUEUE_URL, LOG_LEVEL },
     'rotate-webhook-secret': { TABLE_NAME, TOKEN_KEYS_SECRET_ARN, LOG_LEVEL },
+    // Counts the resend on the link and queues it; the notifier renders and sends.
+    'resend-notification': { TABLE_NAME, TOKEN_KEYS_SECRET_ARN, NOTIFICATION_QUEUE_URL, LOG_LEVEL },
     jwks: { REDIRECTION_KEYS_SECRET_ARN: ref(stack.redirectionSigningKeys), LOG_LEVEL },
     'customer-page': { TABLE_NAME, PROVIDER_CONFIG_SECRET_ARN: ref(stack.providerConfig), ...urls, LOG_LEVEL },
     'shopper-return': {
@@ -138,13 +161,27 @@ function expectedEnvironments(stack: PaylinkStack, publicApiBaseUrl?: string): R
     [DISPATCHER_FN]: {
       TABLE_NAME,
       DELIVERY_QUEUE_URL,
+      NOTIFICATION_QUEUE_URL,
       EVENT_BUS_NAME: ref(stack.bus),
-      PUBLIC_API_BASE_URL: publicApiBaseUrl ?? stageUrlWithoutSlash(stack),
+      WORKFLOW_STATE_MACHINE_ARN: ref(stack.linkWorkflow.stateMachine),
+      PUBLIC_API_BASE_URL,
       LOG_LEVEL,
     },
     [KEY_ROTATOR_FN]: { REDIRECTION_KEYS_SECRET_ARN: ref(stack.redirectionSigningKeys), LOG_LEVEL },
     // The URL policy is the sender's SSRF guard; the body it sends was rendered by the dispatcher.
     [WEBHOOK_SENDER_FN]: { TABLE_NAME, DELIVERY_QUEUE_URL, URL_POLICY: 'production', LOG_LEVEL },
+    // The customer URL in each message comes from the public base URL, like the dispatcher's.
+    [NOTIFIER_FN]: {
+      TABLE_NAME,
+      NOTIFICATION_FROM_ADDRESS: context.notificationFromAddress ?? DEFAULT_NOTIFICATION_FROM_ADDRESS,
+      SES_CONFIGURATION_SET: ref(stack.sesConfigurationSet),
+      ...(context.smsSenderId ? { SMS_SENDER_ID: context.smsSenderId } : {}),
+      PUBLIC_API_BASE_URL,
+      LOG_LEVEL,
+    },
+    [SES_FEEDBACK_FN]: { TABLE_NAME, LOG_LEVEL },
+    [WORKFLOW_REMINDER_FN]: { TABLE_NAME, NOTIFICATION_QUEUE_URL, LOG_LEVEL },
+    [WORKFLOW_EXPIRE_FN]: { TABLE_NAME, LOG_LEVEL },
   };
 }
 
@@ -182,11 +219,23 @@ describe('table', () => {
 });
 
 describe('functions', () => {
-  it('has one nodejs22.x arm64 function per route function, the consumer, the dispatcher, the rotator and the sender, plus the trigger provider', () => {
+  it('has one nodejs22.x arm64 function per route function and per non-route function, plus the trigger provider', () => {
     const { resources, stack } = synthesised();
     const routeFns = [...new Set(ROUTES.map((r) => r.fn))];
     expect([...stack.apiFunctions.keys()].sort()).toEqual([...routeFns].sort());
-    expect([...stack.functions.keys()].sort()).toEqual([...routeFns, WEBHOOK_CONSUMER_FN, DISPATCHER_FN, KEY_ROTATOR_FN, WEBHOOK_SENDER_FN].sort());
+    expect([...stack.functions.keys()].sort()).toEqual(
+      [
+        ...routeFns,
+        WEBHOOK_CONSUMER_FN,
+        DISPATCHER_FN,
+        KEY_ROTATOR_FN,
+        WEBHOOK_SENDER_FN,
+        NOTIFIER_FN,
+        SES_FEEDBACK_FN,
+        WORKFLOW_REMINDER_FN,
+        WORKFLOW_EXPIRE_FN,
+      ].sort(),
+    );
     const ours = new Set([...stack.functions.values()].map(logicalId));
     const functions = ofType(resources, 'AWS::Lambda::Function');
     for (const [id, fn] of functions.filter(([id]) => ours.has(id))) {
@@ -201,12 +250,13 @@ describe('functions', () => {
     expect(functions.filter(([id]) => !ours.has(id)).map(([id]) => id)).toEqual([serviceToken['Fn::GetAtt'][0]]);
   });
 
-  it.each([
-    ['without a public base URL', undefined],
-    ['with a public base URL', 'https://pay.example.com'],
-  ])('tells each function exactly the names and ARNs its ports use, %s', (_label, publicApiBaseUrl) => {
-    const { stack, resources } = publicApiBaseUrl ? templateOf(build({ publicApiBaseUrl }).stack) : synthesised();
-    const expected = expectedEnvironments(stack, publicApiBaseUrl);
+  it.each<[string, EnvironmentContext]>([
+    ['without a public base URL', {}],
+    ['with a public base URL', { publicApiBaseUrl: 'https://pay.example.com' }],
+    ['with a sender address and an SMS sender id', { notificationFromAddress: 'Paylink <links@pay.example.org>', smsSenderId: 'Paylink' }],
+  ])('tells each function exactly the names and ARNs its ports use, %s', (_label, context) => {
+    const { stack, resources } = Object.keys(context).length > 0 ? templateOf(build({ ...context }).stack) : synthesised();
+    const expected = expectedEnvironments(stack, context);
     expect(Object.keys(expected).sort()).toEqual([...stack.functions.keys()].sort());
     for (const [name, env] of Object.entries(expected)) {
       const actual = (propsOf(resources, logicalId(fnOf(stack, name))).Environment as { Variables: Json }).Variables;
@@ -354,6 +404,254 @@ describe('merchant webhooks', () => {
   });
 });
 
+/** The queue's TLS-only policy (enforceSSL). */
+const expectTlsOnly = (template: Template, queueId: string) =>
+  template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+    Queues: [{ Ref: queueId }],
+    PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
+  });
+
+/** A source queue and its DLQ: SQS-managed encryption, the redrive after `receives`, 14 days in the DLQ. */
+function expectQueueWithDlq(synth: Synthesised, queue: sqs.Queue, dlq: sqs.Queue, receives: number) {
+  const { template, resources } = synth;
+  const queueId = idOf(queue);
+  const dlqId = idOf(dlq);
+  expect(propsOf(resources, queueId)).toMatchObject({
+    SqsManagedSseEnabled: true,
+    RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': [dlqId, 'Arn'] }, maxReceiveCount: receives },
+  });
+  const dlqProps = propsOf(resources, dlqId);
+  expect(dlqProps).toMatchObject({ SqsManagedSseEnabled: true, MessageRetentionPeriod: 14 * 24 * 3600 });
+  expect(dlqProps.RedrivePolicy).toBeUndefined();
+  expect(dlqProps.MessageRetentionPeriod as number).toBeGreaterThan((propsOf(resources, queueId).MessageRetentionPeriod as number | undefined) ?? 4 * 24 * 3600);
+  for (const id of [queueId, dlqId]) expectTlsOnly(template, id);
+}
+
+/** The one event source mapping that reads a queue, and the function it invokes. */
+function onlyReaderOf(resources: Record<string, CfnResource>, queue: sqs.Queue) {
+  const readers = ofType(resources, 'AWS::Lambda::EventSourceMapping').filter(
+    ([, m]) => JSON.stringify(m.Properties?.EventSourceArn) === JSON.stringify({ 'Fn::GetAtt': [idOf(queue), 'Arn'] }),
+  );
+  expect(readers, queue.node.path).toHaveLength(1);
+  return readers[0]![1].Properties!;
+}
+
+describe('notifications', () => {
+  it('queues them in an encrypted, TLS-only queue with a 14-day DLQ after 5 failed receives', () => {
+    const synth = synthesised();
+    expect(idOf(synth.stack.notifications)).toMatch(/^Notifications/);
+    expectQueueWithDlq(synth, synth.stack.notifications, synth.stack.notificationDeadLetters, 5);
+  });
+
+  it('feeds only the notifier, in batches of 10, reporting item failures, at bounded concurrency', () => {
+    const { resources, stack } = synthesised();
+    const mapping = onlyReaderOf(resources, stack.notifications);
+    expect(mapping.FunctionName).toEqual({ Ref: logicalId(stack.notifier) });
+    expect(mapping.BatchSize).toBe(10);
+    expect(mapping.FunctionResponseTypes).toEqual(['ReportBatchItemFailures']);
+    // SES and SNS sending quotas are per second and per account: a few notifiers at once.
+    expect(mapping.ScalingConfig).toEqual({ MaximumConcurrency: expect.any(Number) });
+    expect((mapping.ScalingConfig as { MaximumConcurrency: number }).MaximumConcurrency).toBeLessThanOrEqual(10);
+  });
+
+  it('gives the notifier a timeout that the queue visibility timeout covers six times over', () => {
+    const { resources, stack } = synthesised();
+    const timeout = propsOf(resources, logicalId(stack.notifier)).Timeout as number;
+    expect(timeout).toBeGreaterThanOrEqual(30);
+    expect(propsOf(resources, idOf(stack.notifications)).VisibilityTimeout as number).toBeGreaterThanOrEqual(6 * timeout);
+  });
+
+  it('lets the notifier publish SMS on * only in the stack region, and send email only as the sender, through the configuration set', () => {
+    const { resources, stack } = synthesised();
+    const statements = ofType(resources, 'AWS::IAM::Policy')
+      .filter(([, p]) => (p.Properties?.Roles as { Ref: string }[]).some((r) => r.Ref === idOf(stack.notifier.role)))
+      .flatMap(([, p]) => (p.Properties?.PolicyDocument as { Statement: Array<Statement & { Condition?: Json }> }).Statement);
+    const sms = statements.filter((st) => asList(st.Action).includes('sns:Publish'));
+    expect(sms).toEqual([
+      { Sid: 'SendNotificationSms', Effect: 'Allow', Action: 'sns:Publish', Resource: '*', Condition: { StringEquals: { 'aws:RequestedRegion': { Ref: 'AWS::Region' } } } },
+    ]);
+    const email = statements.filter((st) => asList(st.Action).includes('ses:SendEmail'));
+    expect(email).toHaveLength(1);
+    expect(email[0]!.Action).toBe('ses:SendEmail');
+    expect(JSON.stringify(email[0]!.Resource)).not.toContain('"*"');
+    // No other role may send email or SMS.
+    const senders = ofType(resources, 'AWS::IAM::Policy')
+      .filter(([, p]) => /ses:SendEmail|sns:Publish"/.test(JSON.stringify(p.Properties?.PolicyDocument)))
+      .flatMap(([, p]) => (p.Properties?.Roles as { Ref: string }[]).map((r) => r.Ref));
+    expect(senders).toEqual([idOf(stack.notifier.role)]);
+  });
+});
+
+describe('SES sender and feedback', () => {
+  it('creates the sender identity with the configuration set as its default', () => {
+    const { template, stack } = synthesised();
+    template.resourceCountIs('AWS::SES::EmailIdentity', 1);
+    template.hasResourceProperties('AWS::SES::EmailIdentity', {
+      EmailIdentity: DEFAULT_NOTIFICATION_FROM_ADDRESS,
+      ConfigurationSetAttributes: { ConfigurationSetName: { Ref: idOf(stack.sesConfigurationSet) } },
+    });
+    template.hasResourceProperties('AWS::SES::ConfigurationSet', { Name: 'paylink', SendingOptions: { SendingEnabled: true } });
+  });
+
+  it('warns at synth when the sender is the unverifiable default, and not when one is given', () => {
+    const warnings = (stack: PaylinkStack) => Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('notificationFromAddress'));
+    expect(warnings(synthesised().stack)).toHaveLength(1);
+    expect(warnings(build({ notificationFromAddress: 'links@pay.example.org' }).stack)).toEqual([]);
+  });
+
+  it('publishes bounces and complaints, and nothing else, to a KMS-encrypted TLS-only topic that SES alone may publish to', () => {
+    const { template, resources, stack } = synthesised();
+    const topicId = idOf(stack.sesFeedbackTopic);
+    template.resourceCountIs('AWS::SES::ConfigurationSetEventDestination', 1);
+    template.hasResourceProperties('AWS::SES::ConfigurationSetEventDestination', {
+      ConfigurationSetName: { Ref: idOf(stack.sesConfigurationSet) },
+      EventDestination: { Enabled: true, MatchingEventTypes: ['bounce', 'complaint'], SnsDestination: { TopicARN: { Ref: topicId } } },
+    });
+    const keyId = idOf(stack.sesFeedbackKey);
+    expect(propsOf(resources, topicId).KmsMasterKeyId).toEqual({ 'Fn::GetAtt': [keyId, 'Arn'] });
+    expect(propsOf(resources, keyId).EnableKeyRotation).toBe(true);
+
+    const [[, topicPolicy]] = ofType(resources, 'AWS::SNS::TopicPolicy') as [[string, CfnResource]];
+    expect(topicPolicy.Properties?.Topics).toEqual([{ Ref: topicId }]);
+    const statements = (topicPolicy.Properties?.PolicyDocument as { Statement: Array<Statement & { Principal: unknown; Condition: Json }> }).Statement;
+    expect(statements).toEqual([
+      expect.objectContaining({ Effect: 'Deny', Action: 'sns:Publish', Principal: '*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+      expect.objectContaining({
+        Effect: 'Allow',
+        Action: 'sns:Publish',
+        Principal: { Service: 'ses.amazonaws.com' },
+        Resource: { Ref: topicId },
+        Condition: {
+          StringEquals: {
+            'AWS:SourceAccount': { Ref: 'AWS::AccountId' },
+            'AWS:SourceArn': stack.resolve(stack.formatArn({ service: 'ses', resource: 'configuration-set', resourceName: stack.sesConfigurationSet.configurationSetName })),
+          },
+        },
+      }),
+    ]);
+
+    // SES may use the key for this topic only (the encryption context SNS sets names the topic).
+    const keyStatements = (propsOf(resources, keyId).KeyPolicy as { Statement: Array<Statement & { Principal: unknown; Condition?: Json }> }).Statement;
+    const forSes = keyStatements.filter((st) => JSON.stringify(st.Principal).includes('ses.amazonaws.com'));
+    expect(forSes).toEqual([
+      expect.objectContaining({
+        Action: ['kms:GenerateDataKey', 'kms:Decrypt'],
+        Condition: {
+          StringEquals: {
+            'aws:SourceAccount': { Ref: 'AWS::AccountId' },
+            'kms:EncryptionContext:aws:sns:topicArn': stack.resolve(stack.formatArn({ service: 'sns', resource: 'paylink-ses-feedback', arnFormat: ArnFormat.NO_RESOURCE_NAME })),
+          },
+        },
+      }),
+    ]);
+    // …which is this topic's ARN: its name is fixed so that the key policy can name it without a cycle.
+    expect(propsOf(resources, topicId).TopicName).toBe('paylink-ses-feedback');
+  });
+
+  it('delivers the SNS envelope (raw delivery off) to an encrypted, TLS-only queue with a DLQ, sent to by that topic only', () => {
+    const synth = synthesised();
+    const { template, resources, stack } = synth;
+    const queueId = idOf(stack.sesFeedback);
+    expectQueueWithDlq(synth, stack.sesFeedback, stack.sesFeedbackDeadLetters, 5);
+    template.resourceCountIs('AWS::SNS::Subscription', 1);
+    template.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'sqs',
+      TopicArn: { Ref: idOf(stack.sesFeedbackTopic) },
+      Endpoint: { 'Fn::GetAtt': [queueId, 'Arn'] },
+      RawMessageDelivery: false,
+    });
+    const policies = ofType(resources, 'AWS::SQS::QueuePolicy').filter(([, p]) => JSON.stringify(p.Properties?.Queues) === JSON.stringify([{ Ref: queueId }]));
+    const allows = policies.flatMap(([, p]) => (p.Properties?.PolicyDocument as { Statement: Array<Statement & { Principal: unknown; Condition: Json }> }).Statement).filter((st) => st.Effect === 'Allow');
+    expect(allows).toEqual([
+      expect.objectContaining({
+        Action: 'sqs:SendMessage',
+        Principal: { Service: 'sns.amazonaws.com' },
+        Condition: { ArnEquals: { 'aws:SourceArn': { Ref: idOf(stack.sesFeedbackTopic) } } },
+      }),
+    ]);
+  });
+
+  it('feeds only the feedback handler, reporting item failures, with six times its timeout as visibility', () => {
+    const { resources, stack } = synthesised();
+    const mapping = onlyReaderOf(resources, stack.sesFeedback);
+    expect(mapping.FunctionName).toEqual({ Ref: logicalId(stack.sesFeedbackHandler) });
+    expect(mapping.FunctionResponseTypes).toEqual(['ReportBatchItemFailures']);
+    const timeout = propsOf(resources, logicalId(stack.sesFeedbackHandler)).Timeout as number;
+    expect(propsOf(resources, idOf(stack.sesFeedback)).VisibilityTimeout as number).toBeGreaterThanOrEqual(6 * timeout);
+  });
+
+  it('verifies a domain instead when one is given, grants the send on the domain and the address, and outputs the DKIM records', () => {
+    const { stack } = build({ notificationDomain: 'pay.example.org', notificationFromAddress: 'Paylink <links@pay.example.org>' });
+    const template = Template.fromStack(stack);
+    template.resourceCountIs('AWS::SES::EmailIdentity', 1);
+    template.hasResourceProperties('AWS::SES::EmailIdentity', {
+      EmailIdentity: 'pay.example.org',
+      ConfigurationSetAttributes: { ConfigurationSetName: { Ref: idOf(stack.sesConfigurationSet) } },
+    });
+    const resources = template.toJSON().Resources as Record<string, CfnResource>;
+    const email = ofType(resources, 'AWS::IAM::Policy')
+      .flatMap(([, p]) => (p.Properties?.PolicyDocument as { Statement: Statement[] }).Statement)
+      .filter((st) => asList(st.Action).includes('ses:SendEmail'));
+    expect(email.flatMap((st) => asList(st.Resource))).toEqual([
+      stack.resolve(stack.senderIdentity.emailIdentityArn),
+      stack.resolve(stack.formatArn({ service: 'ses', resource: 'identity', resourceName: 'links@pay.example.org' })),
+      stack.resolve(stack.formatArn({ service: 'ses', resource: 'configuration-set', resourceName: stack.sesConfigurationSet.configurationSetName })),
+    ]);
+    const outputs = template.toJSON().Outputs as Record<string, unknown>;
+    expect(Object.keys(outputs)).toEqual(expect.arrayContaining(['SenderDkimRecord1', 'SenderDkimRecord2', 'SenderDkimRecord3']));
+  });
+
+  it('refuses a sender outside the domain, a malformed address or domain, and an SMS sender id SNS would refuse', () => {
+    expect(() => build({ notificationDomain: 'pay.example.org', notificationFromAddress: 'links@example.org' })).toThrow(/not in notificationDomain/);
+    const context = (values: Record<string, string>) => parseNotificationSender((name) => values[name]);
+    expect(context({})).toEqual({});
+    expect(context({ notificationFromAddress: 'Paylink <links@pay.example.org>', smsSenderId: 'Paylink' })).toEqual({
+      notificationFromAddress: 'Paylink <links@pay.example.org>',
+      smsSenderId: 'Paylink',
+    });
+    expect(() => context({ notificationFromAddress: 'links' })).toThrow(/email address/);
+    expect(() => context({ notificationFromAddress: 'a@b.example, c@d.example' })).toThrow(/email address/);
+    expect(() => context({ notificationDomain: 'https://pay.example.org' })).toThrow(/notificationDomain/);
+    expect(() => context({ smsSenderId: 'Pay-link' })).toThrow(/sender id/);
+    expect(() => context({ smsSenderId: '12345' })).toThrow(/sender id/);
+  });
+});
+
+describe('link workflow', () => {
+  it('lets the state machine invoke its two task functions and nothing else', () => {
+    const { resources, stack } = synthesised();
+    const roleId = idOf(stack.linkWorkflow.stateMachine.role);
+    const statements = ofType(resources, 'AWS::IAM::Policy')
+      .filter(([, p]) => (p.Properties?.Roles as { Ref: string }[]).some((r) => r.Ref === roleId))
+      .flatMap(([, p]) => (p.Properties?.PolicyDocument as { Statement: Statement[] }).Statement);
+    const invokes = statements.filter((st) => asList(st.Action).some((a) => a.startsWith('lambda:')));
+    const fnArn = (fn: PaylinkFunction) => ({ 'Fn::GetAtt': [logicalId(fn), 'Arn'] });
+    expect(invokes.flatMap((st) => asList(st.Action))).toEqual(['lambda:InvokeFunction', 'lambda:InvokeFunction']);
+    expect(invokes.flatMap((st) => asList(st.Resource))).toEqual(
+      expect.arrayContaining([stack.workflowReminder, stack.workflowExpire].flatMap((fn) => [fnArn(fn), { 'Fn::Join': ['', [fnArn(fn), ':*']] }])),
+    );
+    expect(invokes.flatMap((st) => asList(st.Resource))).toHaveLength(4);
+    // The rest is X-Ray and log delivery (no resource ARNs exist for those).
+    for (const st of statements.filter((x) => !invokes.includes(x))) {
+      expect(st.Resource).toBe('*');
+      for (const a of asList(st.Action)) expect(a).toMatch(/^(xray|logs):/);
+    }
+  });
+
+  it('is a Standard state machine whose tasks are the stack\'s two workflow functions', () => {
+    const { resources, stack } = synthesised();
+    const machines = ofType(resources, 'AWS::StepFunctions::StateMachine');
+    expect(machines).toHaveLength(1);
+    const props = machines[0]![1].Properties!;
+    expect(props.StateMachineType).toBe('STANDARD');
+    const definition = JSON.stringify(props.DefinitionString);
+    expect(definition).toContain(`"${logicalId(stack.workflowReminder)}"`);
+    expect(definition).toContain(`"${logicalId(stack.workflowExpire)}"`);
+    // Each task Lambda finishes well inside the state machine's 30 s task timeout.
+    for (const fn of [stack.workflowReminder, stack.workflowExpire]) expect(propsOf(resources, logicalId(fn)).Timeout as number).toBeLessThan(30);
+  });
+});
+
 describe('redirection key rotation', () => {
   it('ensures a key with a deployment trigger that runs the rotator after the secret and its permissions exist', () => {
     const { resources, stack } = synthesised();
@@ -401,11 +699,19 @@ describe('redirection key rotation', () => {
 });
 
 describe('alarms', () => {
-  it('alarms as soon as either webhook DLQ or the stream-failure queue holds a visible message', () => {
+  it('alarms as soon as any DLQ or the stream-failure queue holds a visible message, and when a link workflow fails', () => {
     const { resources, stack } = synthesised();
     const alarms = ofType(resources, 'AWS::CloudWatch::Alarm').map(([, a]) => a.Properties!);
-    expect(alarms).toHaveLength(3);
-    for (const queue of [stack.providerWebhookDeadLetters, stack.merchantWebhookDeadLetters, stack.streamFailures]) {
+    // Five queues of failed work, and the workflow's failed executions.
+    expect(alarms).toHaveLength(6);
+    const queues = [
+      stack.providerWebhookDeadLetters,
+      stack.merchantWebhookDeadLetters,
+      stack.streamFailures,
+      stack.notificationDeadLetters,
+      stack.sesFeedbackDeadLetters,
+    ];
+    for (const queue of queues) {
       const matching = alarms.filter(
         (a) => JSON.stringify(a.Dimensions) === JSON.stringify([{ Name: 'QueueName', Value: { 'Fn::GetAtt': [idOf(queue), 'QueueName'] } }]),
       );
@@ -419,13 +725,25 @@ describe('alarms', () => {
         TreatMissingData: 'notBreaching',
       });
     }
+    const failedExecutions = alarms.filter((a) => a.Namespace === 'AWS/States');
+    expect(failedExecutions).toEqual([
+      expect.objectContaining({
+        MetricName: 'ExecutionsFailed',
+        Dimensions: [{ Name: 'StateMachineArn', Value: { Ref: idOf(stack.linkWorkflow.stateMachine) } }],
+        ComparisonOperator: 'GreaterThanThreshold',
+        Threshold: 0,
+        EvaluationPeriods: 1,
+        TreatMissingData: 'notBreaching',
+      }),
+    ]);
   });
 });
 
 describe('stream dispatcher', () => {
   it('reads the stream from the start, in batches, reporting item failures, parking poison records, and only for link items', () => {
     const { template, resources, stack } = synthesised();
-    template.resourceCountIs('AWS::Lambda::EventSourceMapping', 3);
+    // The stream, and the four queues: provider webhooks, merchant webhooks, notifications, SES feedback.
+    template.resourceCountIs('AWS::Lambda::EventSourceMapping', 5);
     const mappings = mappingsOf(resources, stack.dispatcher);
     expect(mappings).toHaveLength(1);
     const p = mappings[0]!;
@@ -507,6 +825,16 @@ describe('iam', () => {
     const redirectionKeys = stack.redirectionSigningKeys.secretArn;
     const providers = stack.providerConfig.secretArn;
     const deliveryQueue = stack.merchantWebhooks.queueArn;
+    const notificationQueue = stack.notifications.queueArn;
+    const stateMachine = stack.linkWorkflow.stateMachine.stateMachineArn;
+    // execution:<state machine name>:* — every execution of this state machine (named after link ids).
+    const executions = stack.formatArn({
+      service: 'states',
+      resource: 'execution',
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+      resourceName: `${Fn.select(6, Fn.split(':', stateMachine))}:*`,
+    });
+    const pollQueue = ['sqs:ReceiveMessage', 'sqs:ChangeMessageVisibility', 'sqs:GetQueueUrl', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'];
     const merchantApi = [
       ...on(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'], table),
       ...on(['dynamodb:Query'], ...indexes),
@@ -526,6 +854,12 @@ describe('iam', () => {
         ...on(['secretsmanager:GetSecretValue'], tokenKeys),
       ],
       'rotate-webhook-secret': [...on(['dynamodb:GetItem', 'dynamodb:PutItem'], table), ...on(['secretsmanager:GetSecretValue'], tokenKeys)],
+      // Authentication's GetItems, the link read and written back with the resend counted, the request queued.
+      'resend-notification': [
+        ...on(['dynamodb:GetItem', 'dynamodb:PutItem'], table),
+        ...on(['sqs:SendMessage'], notificationQueue),
+        ...on(['secretsmanager:GetSecretValue'], tokenKeys),
+      ],
       jwks: on(['secretsmanager:GetSecretValue'], redirectionKeys),
       'customer-page': [...on(['dynamodb:GetItem', 'dynamodb:PutItem'], table), ...on(['secretsmanager:GetSecretValue'], providers)],
       'shopper-return': [...on(['dynamodb:GetItem'], table), ...on(['secretsmanager:GetSecretValue'], providers, redirectionKeys)],
@@ -544,6 +878,10 @@ describe('iam', () => {
         // Merchants (default webhook URL) read; deliveries and their event pointers written.
         ...on(['dynamodb:GetItem', 'dynamodb:PutItem'], table),
         ...on(['sqs:SendMessage'], deliveryQueue),
+        // A new link's initial notifications, and its workflow started (and stopped when paid or cancelled).
+        ...on(['sqs:SendMessage'], notificationQueue),
+        ...on(['states:StartExecution'], stateMachine),
+        ...on(['states:StopExecution'], executions),
         ...on(['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator'], stack.table.tableStreamArn),
         ...on(['dynamodb:ListStreams'], '*'),
         // The stream event source's on-failure destination.
@@ -562,6 +900,21 @@ describe('iam', () => {
           deliveryQueue,
         ),
       ],
+      [NOTIFIER_FN]: [
+        // The link (read, then written back with the send recorded), the merchant, the suppression item.
+        ...on(['dynamodb:GetItem', 'dynamodb:PutItem'], table),
+        // SES v2 SendEmail: the sender identity and the configuration set named in each request.
+        ...on(['ses:SendEmail'], stack.senderIdentity.emailIdentityArn, stack.formatArn({ service: 'ses', resource: 'configuration-set', resourceName: stack.sesConfigurationSet.configurationSetName })),
+        // SMS to phone numbers: no ARN to name (the condition is pinned in its own test).
+        ...on(['sns:Publish'], '*'),
+        ...on(pollQueue, notificationQueue),
+      ],
+      // One UpdateItem per suppressed address; nothing else in the table.
+      [SES_FEEDBACK_FN]: [...on(['dynamodb:UpdateItem'], table), ...on(pollQueue, stack.sesFeedback.queueArn)],
+      // Reads the link and queues the reminders; it writes nothing.
+      [WORKFLOW_REMINDER_FN]: [...on(['dynamodb:GetItem'], table), ...on(['sqs:SendMessage'], notificationQueue)],
+      // Reads the link and writes it EXPIRED (conditional PutItem).
+      [WORKFLOW_EXPIRE_FN]: on(['dynamodb:GetItem', 'dynamodb:PutItem'], table),
     };
     expect(Object.keys(expected).sort()).toEqual([...stack.functions.keys()].sort());
     for (const [name, grants] of Object.entries(expected)) {
@@ -693,6 +1046,22 @@ describe('api', () => {
     for (const fn of fns) expect(ROUTES.filter((r) => r.fn === fn)).toHaveLength(1);
   });
 
+  it('serves the resend route only with an API key, through a proxy integration to its own function', () => {
+    const { resources, stack } = synthesised();
+    const paths = resourcePaths(resources);
+    const route = { method: 'POST', path: '/payment/v2/payment-links/{id}/notifications', fn: 'resend-notification', apiKeyRequired: true } as const;
+    expect(ROUTES).toContainEqual(route);
+    expect(ROUTES.filter((r) => r.fn === route.fn)).toHaveLength(1);
+    const found = ofType(resources, 'AWS::ApiGateway::Method').filter(
+      ([, m]) => m.Properties?.HttpMethod === route.method && paths.get((m.Properties.ResourceId as { Ref: string }).Ref) === route.path,
+    );
+    expect(found).toHaveLength(1);
+    const p = found[0]![1].Properties!;
+    expect(p.ApiKeyRequired).toBe(true);
+    expect(p.Integration).toMatchObject({ Type: 'AWS_PROXY', IntegrationHttpMethod: 'POST' });
+    expect(JSON.stringify((p.Integration as Json).Uri)).toContain(`"${logicalId(fnOf(stack, route.fn))}"`);
+  });
+
   it('serves stage v1 with access logs, tracing, throttling and header API keys', () => {
     const { template, resources } = synthesised();
     template.hasResourceProperties('AWS::ApiGateway::RestApi', { ApiKeySourceType: 'HEADER' });
@@ -704,7 +1073,18 @@ describe('api', () => {
     const settings = stage.Properties?.MethodSettings as Json[];
     expect(settings).toEqual([expect.objectContaining({ ThrottlingRateLimit: expect.any(Number), ThrottlingBurstLimit: expect.any(Number), DataTraceEnabled: false })]);
     const outputs = template.toJSON().Outputs as Record<string, unknown>;
-    expect(Object.keys(outputs)).toEqual(expect.arrayContaining(['ApiUrl', 'EventBusName', 'TableName', 'ProviderConfigSecretArn', 'RedirectionKeyRotatorName']));
+    expect(Object.keys(outputs)).toEqual(
+      expect.arrayContaining([
+        'ApiUrl',
+        'EventBusName',
+        'TableName',
+        'ProviderConfigSecretArn',
+        'RedirectionKeyRotatorName',
+        'NotificationSenderIdentity',
+        'SesConfigurationSetName',
+        'LinkWorkflowStateMachineArn',
+      ]),
+    );
   });
 
   it('creates no usage plan without merchants and one key and plan per merchant from context', () => {
@@ -771,6 +1151,11 @@ describe('cdk-nag (AwsSolutions)', () => {
         'AwsSolutions-COG4',
         'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
         'AwsSolutions-IAM5[Resource::*]',
+        // The state machine may invoke its two task functions (and their versions or aliases).
+        `AwsSolutions-IAM5[Resource::<${logicalId(stack.workflowReminder)}.Arn>:*]`,
+        `AwsSolutions-IAM5[Resource::<${logicalId(stack.workflowExpire)}.Arn>:*]`,
+        // The dispatcher may stop this state machine's executions, whose names are link ids.
+        `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:{"Fn::Select":[6,{"Fn::Split":[":",{"Ref":"${idOf(stack.linkWorkflow.stateMachine)}"}]}]}:*]`,
         'AwsSolutions-L1',
         'AwsSolutions-SMG4',
         'AwsSolutions-SQS3',
@@ -788,10 +1173,21 @@ describe('cdk-nag (AwsSolutions)', () => {
         at('AwsSolutions-SMG4', stack.tokenSigningKeys),
         at('AwsSolutions-SMG4', stack.redirectionSigningKeys),
         at('AwsSolutions-SMG4', stack.providerConfig),
-        // The stream's on-failure destination (the two webhook DLQs are recognised as DLQs and need none).
+        // The stream's on-failure destination (the other DLQs are recognised as DLQs and need none).
         at('AwsSolutions-SQS3', stack.streamFailures),
+        // X-Ray and log delivery on the state machine role; its task functions' qualifiers.
+        at('AwsSolutions-IAM5[Resource::*]', stack.linkWorkflow.stateMachine.role),
+        at(`AwsSolutions-IAM5[Resource::<${logicalId(stack.workflowReminder)}.Arn>:*]`, stack.linkWorkflow.stateMachine.role),
+        at(`AwsSolutions-IAM5[Resource::<${logicalId(stack.workflowExpire)}.Arn>:*]`, stack.linkWorkflow.stateMachine.role),
+        at(
+          `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:{"Fn::Select":[6,{"Fn::Split":[":",{"Ref":"${idOf(stack.linkWorkflow.stateMachine)}"}]}]}:*]`,
+          stack.dispatcher.role,
+        ),
       ].sort(),
     );
+    // The notifier's Resource::* covers sns:Publish to phone numbers as well as X-Ray: its reason must say so.
+    const notifierWildcard = acknowledged.find((v) => v.ruleName === 'AwsSolutions-IAM5[Resource::*]' && v.acknowledgedAt === stack.notifier.role.node.path);
+    expect(notifierWildcard?.reason).toMatch(/sns:Publish/);
   });
 
   it('fails synthesis on a finding nobody acknowledged', () => {
