@@ -8,7 +8,10 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, ScanCommand, type AttributeValue, type ScanCommandOutput } from '@aws-sdk/client-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { linkFromItem } from '../shared/adapters/link-store.js';
+import { workflowInput } from '../shared/domain/workflow.js';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import dynalite from 'dynalite';
@@ -160,6 +163,34 @@ async function loadOrCreateRedirectionKeys(dataDir: string | undefined): Promise
   const file = join(dataDir, 'redirection-keys.json');
   if (!existsSync(file)) writeFileSync(file, JSON.stringify([await generateRedirectionKey()]), { mode: 0o600 });
   return parseRedirectionKeys(readFileSync(file, 'utf8'));
+}
+
+/**
+ * Executions live in memory, so after a restart on kept data the open links' workflows are started
+ * again (on AWS, Step Functions keeps them). Reminders already due are skipped, expiry is kept.
+ */
+async function resumeWorkflows(client: DynamoDBClient, tableName: string, deps: AppDeps, logger: Logger): Promise<void> {
+  let resumed = 0;
+  let start: Record<string, AttributeValue> | undefined;
+  do {
+    const page: ScanCommandOutput = await client.send(
+      new ScanCommand({
+        TableName: tableName,
+        FilterExpression: 'SK = :link AND #status IN (:c, :o, :p)',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':link': { S: 'LINK' }, ':c': { S: 'CREATED' }, ':o': { S: 'OPENED' }, ':p': { S: 'PAYMENT_IN_PROGRESS' } },
+        ...(start ? { ExclusiveStartKey: start } : {}),
+      }),
+    );
+    for (const item of page.Items ?? []) {
+      const link = linkFromItem(unmarshall(item));
+      const merchant = await deps.merchants.getMerchant(link.entity_id);
+      await deps.workflow.start(workflowInput(link, merchant?.reminder_policy, deps.clock.now()));
+      resumed += 1;
+    }
+    start = page.LastEvaluatedKey;
+  } while (start);
+  if (resumed > 0) logger.info('workflows resumed', { count: resumed });
 }
 
 function parseSchedule(value: string | undefined): number[] | undefined {
@@ -414,6 +445,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   await senderPoller.start();
   await notifierPoller.start();
   await feedbackPoller.start();
+  await resumeWorkflows(direct, tableName, deps, logger);
 
   return {
     url: baseUrl,

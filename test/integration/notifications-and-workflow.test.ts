@@ -177,3 +177,32 @@ describe('the workflow per link', () => {
     expect((await ctx.m1.get<PaymentLinkResource>(`${PATH}/${link.id}`)).body.status).toBe('PAID');
   });
 });
+
+describe('a sandbox restart on kept data', () => {
+  it('resumes the open links’ workflows, so a link still expires on time', async () => {
+    const { mkdtempSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { startSandbox } = await import('../../sandbox/sandbox.js');
+    const { merchantSession } = await import('../support/api-client.js');
+    const dir = mkdtempSync(join(tmpdir(), 'paylink-restart-'));
+    try {
+      let sb = await startSandbox({ port: 0, sesPort: 0, dataDir: dir });
+      const m = await merchantSession(sb.url);
+      const created = await m.post<PaymentLinkResource>(PATH, createLinkBody({ expires_at: new Date(Date.now() + 4_000).toISOString() }));
+      expect(created.status).toBe(201);
+      await sb.settle();
+      await sb.stop();
+
+      sb = await startSandbox({ port: 0, sesPort: 0, dataDir: dir });
+      try {
+        expect(sb.workflow.execution(created.body.id)?.status).toBe('RUNNING');
+        await waitFor(async () => (await sb.deps.links.get(created.body.id))?.status === 'EXPIRED', 10_000);
+      } finally {
+        await sb.stop();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
