@@ -69,6 +69,7 @@ import { lambdaContext } from './lambda-context.js';
 import { StreamDelivery } from './stream-delivery.js';
 import { startStreamProxy } from './stream-proxy.js';
 import { ensureTable } from './table.js';
+import { closeServer } from './close-server.js';
 
 type ApiHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
 
@@ -490,10 +491,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       await mailer.settle();
       await feedbackPoller.stop();
       await ses.close();
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
+      await closeServer(server);
       await stream.drain();
       await sqs.close();
       await proxy.close();

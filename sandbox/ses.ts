@@ -12,6 +12,7 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
+import { closeServer } from './close-server.js';
 
 export interface SandboxSesOptions {
   /** Default SES_PORT, else 8005; 0 picks a free port. */
@@ -97,10 +98,7 @@ export async function startSes(options: SandboxSesOptions = {}): Promise<Sandbox
     close: () =>
       (closed ??= (async () => {
         client.destroy();
-        await new Promise<void>((resolve) => {
-          server.close(() => resolve());
-          server.closeAllConnections();
-        });
+        await closeServer(server);
       })()),
   };
 }

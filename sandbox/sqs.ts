@@ -22,6 +22,7 @@ import {
   type MessageAttributeValue,
 } from '@aws-sdk/client-sqs';
 import { createRequestHandler } from 'local-aws-sqs';
+import { closeServer } from './close-server.js';
 
 export interface SandboxSqsOptions {
   /** 0 (the default) picks a free port. */
@@ -190,10 +191,7 @@ export async function startSqs(options: SandboxSqsOptions = {}): Promise<Sandbox
     close: () =>
       (closed ??= (async () => {
         client.destroy();
-        await new Promise<void>((resolve) => {
-          server.close(() => resolve());
-          server.closeAllConnections();
-        });
+        await closeServer(server);
         service.resetAll();
         // The handles are released in the loop's close phase: resolve after it.
         await new Promise((resolve) => setTimeout(resolve, 0));

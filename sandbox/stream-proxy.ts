@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { GetItemCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBRecord } from 'aws-lambda';
 import { TABLE_KEYS } from '../shared/adapters/dynamodb.js';
+import { closeServer } from './close-server.js';
 
 const WRITE_OPS = new Set(['PutItem', 'UpdateItem', 'DeleteItem']);
 
@@ -127,9 +128,6 @@ export async function startStreamProxy(options: {
   return {
     endpoint: `http://127.0.0.1:${port}`,
     close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
+      closeServer(server),
   };
 }

@@ -1,6 +1,6 @@
 /** Merchant-webhook deliveries in the single table (in their link's partition) and their secrets. */
 import { createHash, randomBytes } from 'node:crypto';
-import { DeleteCommand, GetCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { VersionConflictError } from '../domain/errors.js';
 import {
   SECRET_ROTATION_GRACE_MS,
@@ -10,7 +10,7 @@ import {
   type MerchantSecretStore,
   type WebhookDelivery,
 } from '../domain/merchant-webhooks.js';
-import { isConditionalCheckFailed, keys } from './dynamodb.js';
+import { isConditionalCheckFailed, keys, queryByPrefix } from './dynamodb.js';
 
 const strip = (item: Record<string, unknown>) => {
   const { PK: _pk, SK: _sk, ...rest } = item;
@@ -63,22 +63,10 @@ export class DynamoDeliveryStore implements DeliveryStore {
   }
 
   async listForLink(paymentLinkId: string): Promise<WebhookDelivery[]> {
-    const items: WebhookDelivery[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const out = await this.db.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'PK = :pk AND begins_with(SK, :prefix)',
-          ExpressionAttributeValues: { ':pk': keys.link(paymentLinkId).PK, ':prefix': 'DELIVERY#' },
-          ConsistentRead: true,
-          ...(start ? { ExclusiveStartKey: start } : {}),
-        }),
-      );
-      items.push(...(out.Items ?? []).map((i) => strip(i) as unknown as WebhookDelivery));
-      start = out.LastEvaluatedKey;
-    } while (start);
-    return items.sort((a, b) => a.sequence - b.sequence || a.created_at.localeCompare(b.created_at) || a.event_id.localeCompare(b.event_id));
+    const items = await queryByPrefix(this.db, this.tableName, keys.link(paymentLinkId).PK, 'DELIVERY#', { consistent: true });
+    return items
+      .map((i) => strip(i) as unknown as WebhookDelivery)
+      .sort((a, b) => a.sequence - b.sequence || a.created_at.localeCompare(b.created_at) || a.event_id.localeCompare(b.event_id));
   }
 
   async update(delivery: WebhookDelivery, expectedVersion: number): Promise<void> {

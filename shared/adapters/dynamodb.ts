@@ -3,7 +3,7 @@
  * here, in pure functions, so tests and the stack read the same names.
  */
 import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 
 export const TABLE_KEYS = {
   partition: 'PK',
@@ -39,4 +39,30 @@ export function makeDocumentClient(config: DynamoDBClientConfig = {}): DynamoDBD
 
 export function isConditionalCheckFailed(err: unknown): boolean {
   return err instanceof Error && err.name === 'ConditionalCheckFailedException';
+}
+
+/** Every item of one partition whose sort key starts with `prefix` (all pages). */
+export async function queryByPrefix(
+  db: DynamoDBDocumentClient,
+  tableName: string,
+  partition: string,
+  prefix: string,
+  options: { consistent?: boolean } = {},
+): Promise<Record<string, unknown>[]> {
+  const items: Record<string, unknown>[] = [];
+  let start: Record<string, unknown> | undefined;
+  do {
+    const out = await db.send(
+      new QueryCommand({
+        TableName: tableName,
+        KeyConditionExpression: 'PK = :pk AND begins_with(SK, :prefix)',
+        ExpressionAttributeValues: { ':pk': partition, ':prefix': prefix },
+        ...(options.consistent ? { ConsistentRead: true } : {}),
+        ...(start ? { ExclusiveStartKey: start } : {}),
+      }),
+    );
+    items.push(...(out.Items ?? []));
+    start = out.LastEvaluatedKey;
+  } while (start);
+  return items;
 }

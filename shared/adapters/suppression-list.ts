@@ -9,7 +9,8 @@
  * error messages) and so that case variants of one address are one item.
  */
 import { createHash } from 'node:crypto';
-import { DeleteCommand, GetCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { queryByPrefix } from './dynamodb.js';
 import type { SuppressionList } from '../domain/notifications.js';
 
 export interface SuppressedAddress {
@@ -56,28 +57,15 @@ export class DynamoSuppressionList implements SuppressionList {
 
   /** For support: everything suppressed for a merchant. */
   async list(entityId: string): Promise<SuppressedAddress[]> {
-    const items: SuppressedAddress[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const out = await this.db.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'PK = :pk AND begins_with(SK, :prefix)',
-          ExpressionAttributeValues: { ':pk': `MERCHANT#${entityId}`, ':prefix': 'SUPPRESSED#' },
-          ...(start ? { ExclusiveStartKey: start } : {}),
-        }),
-      );
-      for (const i of out.Items ?? []) {
-        items.push({
-          address: String(i.address),
-          reason: String(i.reason),
-          suppressed_at: String(i.suppressed_at),
-          first_suppressed_at: String(i.first_suppressed_at),
-        });
-      }
-      start = out.LastEvaluatedKey;
-    } while (start);
-    return items.sort((a, b) => a.address.localeCompare(b.address));
+    const items = await queryByPrefix(this.db, this.tableName, `MERCHANT#${entityId}`, 'SUPPRESSED#');
+    return items
+      .map((i) => ({
+        address: String(i.address),
+        reason: String(i.reason),
+        suppressed_at: String(i.suppressed_at),
+        first_suppressed_at: String(i.first_suppressed_at),
+      }))
+      .sort((a, b) => a.address.localeCompare(b.address));
   }
 
   /** For support: lift a suppression (the customer fixed their mailbox). */
