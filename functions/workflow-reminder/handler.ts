@@ -5,9 +5,9 @@
  * that the notifier would send twice.
  */
 import middy from '@middy/core';
-import { notificationId, type Channel, type NotificationQueue } from '../../shared/domain/notifications.js';
+import type { Channel, NotificationQueue } from '../../shared/domain/notifications.js';
 import type { LinkStore } from '../../shared/domain/ports.js';
-import { remindersDue } from '../../shared/domain/workflow.js';
+import { sendReminders } from '../../shared/domain/workflow.js';
 import type { Logger } from '../../shared/logger.js';
 
 export interface ReminderTaskInput {
@@ -32,16 +32,6 @@ export function parseReminderTaskInput(event: unknown): ReminderTaskInput {
     throw new TypeError('not a reminder task input: {payment_link_id, at} expected');
   }
   return { payment_link_id: e.payment_link_id, at: e.at };
-}
-
-export async function sendReminders(input: ReminderTaskInput, deps: Pick<ReminderTaskDeps, 'store' | 'queue'>): Promise<ReminderTaskResult> {
-  const link = await deps.store.get(input.payment_link_id);
-  if (!link) throw new Error(`payment link ${input.payment_link_id} not found`);
-  const reminded = remindersDue(link);
-  for (const channel of reminded) {
-    await deps.queue.enqueue({ id: notificationId(link.id, channel, 'REMINDER', input.at), payment_link_id: link.id, channel, kind: 'REMINDER' });
-  }
-  return { reminded };
 }
 
 export const makeHandler = (deps: ReminderTaskDeps) =>

@@ -4,7 +4,7 @@
  * computes the whole schedule up front and passes it as the execution input, so the state machine
  * needs no extra task to compute it (each state transition is billed).
  */
-import type { Channel } from './notifications.js';
+import { notificationId, type Channel, type NotificationQueue } from './notifications.js';
 import { applyLinkEvent, type PaymentLink } from './payment-link.js';
 import type { Clock, LinkStore } from './ports.js';
 
@@ -86,6 +86,20 @@ export function linkChannels(link: PaymentLink): Channel[] {
 /** Channels to remind on now: every channel the link was sent on, only while CREATED or OPENED. */
 export function remindersDue(link: PaymentLink): Channel[] {
   return link.status === 'CREATED' || link.status === 'OPENED' ? linkChannels(link) : [];
+}
+
+/** The reminder task: enqueue one reminder per channel due (deterministic ids: a retried task sends nothing twice). */
+export async function sendReminders(
+  input: { payment_link_id: string; at: string },
+  deps: { store: LinkStore; queue: NotificationQueue },
+): Promise<{ reminded: Channel[] }> {
+  const link = await deps.store.get(input.payment_link_id);
+  if (!link) throw new Error(`payment link ${input.payment_link_id} not found`);
+  const reminded = remindersDue(link);
+  for (const channel of reminded) {
+    await deps.queue.enqueue({ id: notificationId(link.id, channel, 'REMINDER', input.at), payment_link_id: link.id, channel, kind: 'REMINDER' });
+  }
+  return { reminded };
 }
 
 export type ExpireOutcome = 'expired' | 'deferred' | 'unchanged';
