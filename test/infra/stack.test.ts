@@ -308,24 +308,8 @@ describe('secrets', () => {
 
 describe('provider webhooks', () => {
   it('queues them in an encrypted, TLS-only queue with a 14-day DLQ after 5 receives', () => {
-    const { template, resources, stack } = synthesised();
-    const queueId = idOf(stack.providerWebhooks);
-    const dlqId = idOf(stack.providerWebhookDeadLetters);
-    expect(propsOf(resources, queueId)).toMatchObject({
-      SqsManagedSseEnabled: true,
-      RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': [dlqId, 'Arn'] }, maxReceiveCount: 5 },
-    });
-    const dlq = propsOf(resources, dlqId);
-    expect(dlq).toMatchObject({ SqsManagedSseEnabled: true, MessageRetentionPeriod: 14 * 24 * 3600 });
-    expect(dlq.RedrivePolicy).toBeUndefined();
-    // The DLQ keeps the original enqueue time, so it must keep messages longer than the source.
-    expect(dlq.MessageRetentionPeriod as number).toBeGreaterThan((propsOf(resources, queueId).MessageRetentionPeriod as number | undefined) ?? 4 * 24 * 3600);
-    for (const id of [queueId, dlqId]) {
-      template.hasResourceProperties('AWS::SQS::QueuePolicy', {
-        Queues: [{ Ref: id }],
-        PolicyDocument: { Statement: [{ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }] },
-      });
-    }
+    const synth = synthesised();
+    expectQueueWithDlq(synth, synth.stack.providerWebhooks, synth.stack.providerWebhookDeadLetters, 5);
   });
 
   it('feeds the consumer in batches of 10 with a short window, reporting item failures', () => {
@@ -346,25 +330,10 @@ describe('provider webhooks', () => {
 
 describe('merchant webhooks', () => {
   it('queues them in an encrypted, TLS-only queue with a 14-day DLQ after 5 failed receives', () => {
-    const { template, resources, stack } = synthesised();
-    const queueId = idOf(stack.merchantWebhooks);
-    const dlqId = idOf(stack.merchantWebhookDeadLetters);
-    expect(queueId).toMatch(/^MerchantWebhooks/);
-    expect(dlqId).toMatch(/^MerchantWebhookDeadLetters/);
-    expect(propsOf(resources, queueId)).toMatchObject({
-      SqsManagedSseEnabled: true,
-      RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': [dlqId, 'Arn'] }, maxReceiveCount: 5 },
-    });
-    const dlq = propsOf(resources, dlqId);
-    expect(dlq).toMatchObject({ SqsManagedSseEnabled: true, MessageRetentionPeriod: 14 * 24 * 3600 });
-    expect(dlq.RedrivePolicy).toBeUndefined();
-    expect(dlq.MessageRetentionPeriod as number).toBeGreaterThan((propsOf(resources, queueId).MessageRetentionPeriod as number | undefined) ?? 4 * 24 * 3600);
-    for (const id of [queueId, dlqId]) {
-      template.hasResourceProperties('AWS::SQS::QueuePolicy', {
-        Queues: [{ Ref: id }],
-        PolicyDocument: { Statement: [{ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }] },
-      });
-    }
+    const synth = synthesised();
+    expect(idOf(synth.stack.merchantWebhooks)).toMatch(/^MerchantWebhooks/);
+    expect(idOf(synth.stack.merchantWebhookDeadLetters)).toMatch(/^MerchantWebhookDeadLetters/);
+    expectQueueWithDlq(synth, synth.stack.merchantWebhooks, synth.stack.merchantWebhookDeadLetters, 5);
   });
 
   it('feeds the sender in batches of 5, reporting item failures', () => {

@@ -93,3 +93,14 @@ describe('authentication of /payment/v2', () => {
     expect((await m.get(path)).status).toBe(200);
   });
 });
+
+describe('routing', () => {
+  it('is 404 problem+json for an unknown path and 405 with Allow for a known path and another method', async () => {
+    const unknown = await call(sb.url, 'GET', '/payment/v2/nothing-here');
+    expect(unknown.status).toBe(404);
+    expect(unknown.headers.get('content-type')).toBe('application/problem+json');
+    const wrongMethod = await call(sb.url, 'GET', '/oauth/token');
+    expect(wrongMethod.status).toBe(405);
+    expect(wrongMethod.headers.get('allow')).toBe('POST');
+  });
+});

@@ -24,6 +24,7 @@ import type { OutgoingEmail } from '../../shared/domain/notifications.js';
 import type { PaymentLink } from '../../shared/domain/payment-link.js';
 import { createLogger } from '../../shared/logger.js';
 import { FixedClock } from '../support/fakes.js';
+import { storedLink } from '../support/fixtures.js';
 import { waitFor } from '../support/wait.js';
 
 const REGION = 'eu-west-1';
@@ -32,26 +33,12 @@ const FROM = 'Paylink Sandbox <links@paylink.sandbox>';
 const quiet = createLogger({ level: 'error', write: () => undefined });
 const credentials = { accessKeyId: 'sandbox', secretAccessKey: 'sandbox' };
 
-const link: PaymentLink = {
-  id: '5f0c6a5e-2a7b-4d8e-9c1f-0a1b2c3d4e5f',
-  version: 1,
-  entity_id: 'demo-entity',
-  status: 'CREATED',
-  amount: 12000,
-  currency: 'EUR',
-  shopper_redirection_url: 'https://example.org/redirect',
-  capture_mode: 'AUTOMATIC',
+const link: PaymentLink = storedLink({
   expires_at: '2026-03-05T14:30:00.000Z',
   customer: { email: 'jane@example.com', first_name: 'Zoé', locale: 'fr-FR', mobile_phone_number: '+33612345678' },
-  order: { reference: 'order_123456' },
-  allow_future_usage: false,
-  send_by_email: true,
-  send_by_sms: true,
-  payments: [],
-  client_sessions: [],
   created_at: '2026-03-01T10:00:00.000Z',
   updated_at: '2026-03-01T10:00:00.000Z',
-};
+});
 const customerUrl = `http://localhost:3000/payment-links/${link.id}`;
 
 function outgoing(to: string, entityId = 'demo-entity'): OutgoingEmail {

@@ -1,4 +1,5 @@
 /** Request bodies and events in one place (STYLE.md §8). */
+import type { PaymentLink } from '../../shared/domain/payment-link.js';
 import type { CreatePaymentLinkInput } from '../../shared/domain/schemas.js';
 
 export function createLinkBody(overrides: Record<string, unknown> = {}): CreatePaymentLinkInput & Record<string, unknown> {
@@ -114,3 +115,28 @@ export const PURSE_CREATE_EXAMPLE = {
   },
   allow_future_usage: false,
 };
+
+/** A stored link as the table holds it, sent by email and SMS (for notifier and renderer tests). */
+export function storedLink(overrides: Partial<PaymentLink> = {}): PaymentLink {
+  return {
+    id: '5f0c6a5e-2a7b-4d8e-9c1f-0a1b2c3d4e5f',
+    version: 1,
+    entity_id: 'demo-entity',
+    status: 'CREATED',
+    amount: 12000,
+    currency: 'EUR',
+    shopper_redirection_url: 'https://example.org/redirect',
+    capture_mode: 'AUTOMATIC',
+    expires_at: '2025-03-05T14:30:00.000Z',
+    customer: { email: 'jane@example.com', first_name: 'Jane', locale: 'en-US', mobile_phone_number: '+33612345678' },
+    order: { reference: 'order_123456' },
+    allow_future_usage: false,
+    send_by_email: true,
+    send_by_sms: true,
+    payments: [],
+    client_sessions: [],
+    created_at: '2025-03-01T10:00:00.000Z',
+    updated_at: '2025-03-01T10:00:00.000Z',
+    ...overrides,
+  };
+}

@@ -8,34 +8,13 @@ import {
 } from '../../shared/domain/notification-messages.js';
 import type { NotificationKind } from '../../shared/domain/notifications.js';
 import type { PaymentLink } from '../../shared/domain/payment-link.js';
+import { storedLink } from '../support/fixtures.js';
 
 const LINK_ID = '5f0c6a5e-2a7b-4d8e-9c1f-0a1b2c3d4e5f';
 const customerUrl = `https://pay.example.com/payment-links/${LINK_ID}`;
 const KINDS: NotificationKind[] = ['INITIAL', 'REMINDER', 'RESEND'];
 
-function link(overrides: Partial<PaymentLink> = {}): PaymentLink {
-  return {
-    id: LINK_ID,
-    version: 1,
-    entity_id: 'demo-entity',
-    status: 'CREATED',
-    amount: 12000,
-    currency: 'EUR',
-    shopper_redirection_url: 'https://example.org/redirect',
-    capture_mode: 'AUTOMATIC',
-    expires_at: '2025-03-05T14:30:00.000Z',
-    customer: { email: 'jane@example.com', first_name: 'Jane', locale: 'en-US', mobile_phone_number: '+33612345678' },
-    order: { reference: 'order_123456' },
-    allow_future_usage: false,
-    send_by_email: true,
-    send_by_sms: true,
-    payments: [],
-    client_sessions: [],
-    created_at: '2025-03-01T10:00:00.000Z',
-    updated_at: '2025-03-01T10:00:00.000Z',
-    ...overrides,
-  };
-}
+const link = (overrides: Partial<PaymentLink> = {}): PaymentLink => storedLink({ id: LINK_ID, ...overrides });
 
 const ctx = (kind: NotificationKind = 'INITIAL', merchantName = 'Demo Shop') => ({ merchantName, customerUrl, kind });
 const withLocale = (locale: string | undefined, more: Partial<PaymentLink> = {}) =>
