@@ -4,8 +4,8 @@
  * code. `npm run events` writes docs/events.md; a test fails when the committed file is stale.
  */
 import { z } from 'zod';
-import { DETAIL_TYPES, EVENT_SOURCE } from '../shared/domain/link-events.js';
-import { EVENT_DETAIL_EXAMPLES, EVENT_DETAIL_SCHEMAS, type DetailType } from '../shared/domain/event-schemas.js';
+import { DETAIL_TYPES, EVENT_SOURCE } from '../shared/domain/link/events.js';
+import { EVENT_DETAIL_EXAMPLES, EVENT_DETAIL_SCHEMAS, type DetailType } from '../shared/domain/link/event-schemas.js';
 
 type JsonSchema = {
   type?: string;

@@ -4,14 +4,7 @@
  * when the committed file is out of date.
  */
 import { z } from 'zod';
-import {
-  createPaymentLinkSchema,
-  listPaymentLinksQuerySchema,
-  paymentLinkListSchema,
-  paymentLinkResourceSchema,
-  problemSchema,
-  tokenResponseSchema,
-} from '../shared/domain/schemas.js';
+import { createPaymentLinkSchema, listPaymentLinksQuerySchema, paymentLinkListSchema, paymentLinkResourceSchema, problemSchema, tokenResponseSchema } from '../shared/domain/link/schemas.js';
 
 const schema = (s: z.ZodType, io: 'input' | 'output' = 'output') => {
   const json = z.toJSONSchema(s, { target: 'draft-2020-12', io, unrepresentable: 'any' }) as Record<string, unknown>;

@@ -7,8 +7,8 @@
  * feedback queue). Delivery happens after `send` returns, like SES's; `settle()` waits for it.
  */
 import { randomUUID } from 'node:crypto';
-import { encodeTagValue, type SesFeedbackEvent, type SnsEnvelope } from '../shared/domain/bounces.js';
-import type { Mailer, OutgoingEmail } from '../shared/domain/notifications.js';
+import { encodeTagValue, type SesFeedbackEvent, type SnsEnvelope } from '../shared/domain/notifications/bounces.js';
+import type { Mailer, OutgoingEmail } from '../shared/domain/ports.js';
 import type { Clock } from '../shared/domain/ports.js';
 import { systemClock } from '../shared/deps.js';
 import { createLogger, type Logger } from '../shared/logger.js';

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { DynamoDBClient, ScanCommand, type AttributeValue, type ScanCommandOutput } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { linkFromItem } from '../shared/adapters/link-store.js';
-import { workflowInput } from '../shared/domain/workflow.js';
+import { workflowInput } from '../shared/domain/workflow/workflow.js';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import dynalite from 'dynalite';
@@ -29,10 +29,9 @@ import { makeHandler as workflowReminder } from '../functions/workflow-reminder/
 import { makeHandler as resendNotification } from '../functions/resend-notification/handler.js';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { SesMailer } from '../shared/adapters/ses-mailer.js';
-import { SqsNotificationQueue } from '../shared/adapters/sqs-notification-queue.js';
 import { DynamoSuppressionList } from '../shared/adapters/suppression-list.js';
-import { messageRenderer } from '../shared/domain/notification-messages.js';
-import type { Mailer } from '../shared/domain/notifications.js';
+import { messageRenderer } from '../shared/domain/notifications/messages.js';
+import type { Mailer } from '../shared/domain/ports.js';
 import { BounceSimulatingMailer } from './bounce-simulator.js';
 import { DEFAULT_SES_PORT, startSes, type SandboxSes } from './ses.js';
 import { SandboxSmsOutbox } from './sms-outbox.js';
@@ -47,8 +46,7 @@ import { makeHandler as webhookConsumer } from '../functions/provider-webhook-co
 import { makeHandler as webhookReceiver } from '../functions/provider-webhook-receiver/handler.js';
 import { makeHandler as shopperReturn } from '../functions/shopper-return/handler.js';
 import { generateRedirectionKey, parseRedirectionKeys, type PrivateSigningJwk } from '../shared/adapters/redirection-keys.js';
-import { SqsWebhookQueue } from '../shared/adapters/sqs-webhook-queue.js';
-import { SqsDeliveryQueue } from '../shared/adapters/sqs-delivery-queue.js';
+import { SqsQueue } from '../shared/adapters/sqs-queue.js';
 import { newMerchantWebhookSecret } from '../shared/adapters/delivery-store.js';
 import { StaticProviderRegistry } from '../shared/providers/registry.js';
 import { SandboxProvider } from '../shared/providers/sandbox-provider.js';
@@ -306,9 +304,9 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     tableName,
     bus,
     providers,
-    webhookQueue: new SqsWebhookQueue(sqs.client, sqs.queueUrl),
-    deliveryQueue: new SqsDeliveryQueue(sqs.client, deliveryQueue.queueUrl),
-    notificationQueue: new SqsNotificationQueue(sqs.client, notificationQueue.queueUrl),
+    providerEventQueue: new SqsQueue(sqs.client, sqs.queueUrl),
+    deliveryQueue: new SqsQueue(sqs.client, deliveryQueue.queueUrl),
+    notificationQueue: new SqsQueue(sqs.client, notificationQueue.queueUrl),
     workflow,
     redirectionKeys: async () => redirectionKeys,
     signingKeys: async () => signingKeys,

@@ -3,7 +3,7 @@
  * `GET /sandbox/sms` → {"messages":[{"phone_number","message","sent_at"}]}. In memory, bounded.
  */
 import { randomUUID } from 'node:crypto';
-import type { SmsSender } from '../shared/domain/notifications.js';
+import type { SmsSender } from '../shared/domain/ports.js';
 import type { Clock } from '../shared/domain/ports.js';
 import { systemClock } from '../shared/deps.js';
 

@@ -11,7 +11,8 @@ import './promise-with-resolvers.js';
 import type { RunOptions, StateMachine, StateMachineDefinition } from 'aws-local-stepfunctions';
 import type { Context } from 'aws-lambda';
 import { renderWorkflowAsl, type RenderedWorkflow } from '../infra/link-workflow.js';
-import type { WorkflowEngine, WorkflowInput } from '../shared/domain/workflow.js';
+import type { WorkflowEngine } from '../shared/domain/ports.js';
+import type { WorkflowInput } from '../shared/domain/workflow/workflow.js';
 import type { Logger } from '../shared/logger.js';
 import { lambdaContext } from './lambda-context.js';
 

@@ -1,11 +1,11 @@
 /** Everything a handler may be given. Built once per process by shared/adapters/compose.ts. */
-import type { PublicUrls } from './domain/payment-link.js';
+import type { PublicUrls } from './domain/link/model.js';
 import type { AccessTokens, Clock, EventBus, IdGenerator, IdempotencyStore, LinkStore, MerchantDirectory } from './domain/ports.js';
-import type { DeliveryLocator, DeliveryQueue, DeliveryStore, EndpointHealth, MerchantSecretStore } from './domain/merchant-webhooks.js';
-import type { NotificationQueue } from './domain/notifications.js';
-import type { WebhookQueue } from './domain/queue.js';
-import type { WorkflowEngine } from './domain/workflow.js';
-import type { RedirectionSigner } from './domain/redirection.js';
+import type { DeliveryLocator, DeliveryQueue, DeliveryStore, EndpointHealth, MerchantSecretStore } from './domain/ports.js';
+import type { NotificationQueue } from './domain/ports.js';
+import type { ProviderEventQueue } from './domain/ports.js';
+import type { WorkflowEngine } from './domain/ports.js';
+import type { RedirectionSigner } from './domain/ports.js';
 import type { UrlPolicy } from './domain/url-policy.js';
 import type { ProviderRegistry } from './providers/payment-provider.js';
 import type { ApiEvent } from './http/api.js';
@@ -18,7 +18,7 @@ export interface AppDeps {
   tokens: AccessTokens;
   bus: EventBus;
   providers: ProviderRegistry;
-  webhookQueue: WebhookQueue;
+  providerEventQueue: ProviderEventQueue;
   deliveries: DeliveryStore & DeliveryLocator;
   deliveryQueue: DeliveryQueue;
   webhookSecrets: MerchantSecretStore;

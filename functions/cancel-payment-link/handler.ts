@@ -1,5 +1,6 @@
 /** POST /payment/v2/payment-links/{id}/cancel — idempotent: cancelling a CANCELLED link is a 200. */
-import { cancelPaymentLink, toResource } from '../../shared/domain/payment-link.js';
+import { cancelPaymentLink } from '../../shared/domain/link/commands.js';
+import { toResource } from '../../shared/domain/link/resource.js';
 import type { AppDeps } from '../../shared/deps.js';
 import { checkBodySize, jsonResponse, merchantOf, pathParameter } from '../../shared/http/api.js';
 import { apiChain } from '../../shared/http/api-chain.js';

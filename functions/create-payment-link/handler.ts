@@ -1,6 +1,7 @@
 /** POST /payment/v2/payment-links — create a link (Idempotency-Key aware). */
-import { createPaymentLink, toResource } from '../../shared/domain/payment-link.js';
-import { createPaymentLinkSchema } from '../../shared/domain/schemas.js';
+import { createPaymentLink } from '../../shared/domain/link/commands.js';
+import { toResource } from '../../shared/domain/link/resource.js';
+import { createPaymentLinkSchema } from '../../shared/domain/link/schemas.js';
 import { parseOrThrow } from '../../shared/domain/validate.js';
 import type { AppDeps } from '../../shared/deps.js';
 import { jsonResponse, merchantOf, readJsonBody } from '../../shared/http/api.js';

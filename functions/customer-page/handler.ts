@@ -3,8 +3,8 @@
  * shopper to its hosted page (303), or says why the link cannot be paid.
  */
 import { findCurrency } from '../../shared/domain/currencies.js';
-import { openForPayment } from '../../shared/domain/link-payments.js';
-import type { PaymentLink } from '../../shared/domain/payment-link.js';
+import { openForPayment } from '../../shared/domain/payments/link-payments.js';
+import type { PaymentLink } from '../../shared/domain/link/model.js';
 import type { AppDeps } from '../../shared/deps.js';
 import { header, pathParameter } from '../../shared/http/api.js';
 import { pageChain } from '../../shared/http/page-chain.js';

@@ -1,5 +1,6 @@
 /** GET /payment/v2/payment-links/{id} — one of the caller's links; anyone else's is a 404. */
-import { getOwnLink, toResource } from '../../shared/domain/payment-link.js';
+import { getOwnLink } from '../../shared/domain/link/commands.js';
+import { toResource } from '../../shared/domain/link/resource.js';
 import type { AppDeps } from '../../shared/deps.js';
 import { jsonResponse, merchantOf, pathParameter } from '../../shared/http/api.js';
 import { apiChain } from '../../shared/http/api-chain.js';

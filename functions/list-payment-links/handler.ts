@@ -1,6 +1,7 @@
 /** GET /payment/v2/payment-links?status=&order_reference=&limit=&cursor= — newest first. */
-import { listOwnLinks, toResource } from '../../shared/domain/payment-link.js';
-import { DEFAULT_PAGE_SIZE, listPaymentLinksQuerySchema } from '../../shared/domain/schemas.js';
+import { listOwnLinks } from '../../shared/domain/link/commands.js';
+import { toResource } from '../../shared/domain/link/resource.js';
+import { DEFAULT_PAGE_SIZE, listPaymentLinksQuerySchema } from '../../shared/domain/link/schemas.js';
 import { parseOrThrow } from '../../shared/domain/validate.js';
 import type { AppDeps } from '../../shared/deps.js';
 import { jsonResponse, merchantOf } from '../../shared/http/api.js';

@@ -1,5 +1,5 @@
 /** GET /payment/v2/payment-links/{id}/webhook-deliveries — every webhook event of a link and its attempts. */
-import { listDeliveries } from '../../shared/domain/webhook-admin.js';
+import { listDeliveries } from '../../shared/domain/merchant-webhooks/admin.js';
 import type { AppDeps } from '../../shared/deps.js';
 import { jsonResponse, merchantOf, pathParameter } from '../../shared/http/api.js';
 import { apiChain } from '../../shared/http/api-chain.js';

@@ -6,16 +6,9 @@
  */
 import middy from '@middy/core';
 import type { SQSBatchItemFailure, SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import type {
-  DeliveryMessage,
-  DeliveryQueue,
-  DeliveryStore,
-  EndpointHealth,
-  MerchantSecretStore,
-  WebhookHttp,
-} from '../../shared/domain/merchant-webhooks.js';
+import type { DeliveryMessage, DeliveryQueue, DeliveryStore, EndpointHealth, MerchantSecretStore, WebhookHttp } from '../../shared/domain/ports.js';
 import type { Clock } from '../../shared/domain/ports.js';
-import { AttemptNotRecordedError, sendDelivery } from '../../shared/domain/webhook-sending.js';
+import { AttemptNotRecordedError, sendDelivery } from '../../shared/domain/merchant-webhooks/sending.js';
 import type { Logger } from '../../shared/logger.js';
 
 export interface SenderDeps {

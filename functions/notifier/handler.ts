@@ -4,7 +4,7 @@
  */
 import middy from '@middy/core';
 import type { SQSBatchItemFailure, SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { processNotification, type NotificationRequest, type NotifierDeps } from '../../shared/domain/notifications.js';
+import { processNotification, type NotificationRequest, type NotifierDeps } from '../../shared/domain/notifications/notifications.js';
 import type { Logger } from '../../shared/logger.js';
 
 export const makeHandler = (deps: NotifierDeps & { logger: Logger }) =>

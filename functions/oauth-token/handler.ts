@@ -1,5 +1,5 @@
 /** POST /oauth/token — OAuth2 client credentials (RFC 6749 §4.4). */
-import { issueAccessToken, parseBasicAuth } from '../../shared/domain/auth.js';
+import { issueAccessToken, parseBasicAuth } from '../../shared/domain/auth/auth.js';
 import { OAuthError } from '../../shared/domain/errors.js';
 import type { AppDeps } from '../../shared/deps.js';
 import { header, jsonResponse, readFormBody } from '../../shared/http/api.js';

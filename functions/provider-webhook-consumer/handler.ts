@@ -5,8 +5,8 @@
  */
 import middy from '@middy/core';
 import type { SQSBatchItemFailure, SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { applyProviderEvent } from '../../shared/domain/link-payments.js';
-import type { InboundWebhookMessage } from '../../shared/domain/queue.js';
+import { applyProviderEvent } from '../../shared/domain/payments/link-payments.js';
+import type { ProviderEventMessage } from '../../shared/domain/ports.js';
 import type { AppDeps } from '../../shared/deps.js';
 
 export const makeHandler = (deps: Pick<AppDeps, 'links' | 'clock' | 'providers' | 'logger'>) =>
@@ -14,7 +14,7 @@ export const makeHandler = (deps: Pick<AppDeps, 'links' | 'clock' | 'providers' 
     const batchItemFailures: SQSBatchItemFailure[] = [];
     for (const record of event.Records) {
       try {
-        const message = JSON.parse(record.body) as InboundWebhookMessage;
+        const message = JSON.parse(record.body) as ProviderEventMessage;
         const provider = deps.providers.get(message.provider);
         if (!provider) throw new Error(`unknown payment provider ${message.provider}`);
         const providerEvent = provider.parseWebhook(message.raw_body);

@@ -20,6 +20,6 @@ export const makeHandler = (deps: AppDeps) =>
       deps.logger.warn('provider webhook rejected', { provider: name, reason: verdict.reason });
       throw new UnauthorizedError('webhook signature verification failed');
     }
-    await deps.webhookQueue.send({ provider: name, raw_body: body, received_at: deps.clock.now().toISOString() });
+    await deps.providerEventQueue.enqueue({ provider: name, raw_body: body, received_at: deps.clock.now().toISOString() });
     return jsonResponse(202, { received: true });
   });

@@ -3,7 +3,8 @@
  * and on a schedule (`rotate`: new key first, previous kept for verification). Logs kids only.
  */
 import middy from '@middy/core';
-import { runKeyRotation, type KeyRing, type RotationAction } from '../../shared/domain/key-rotation.js';
+import { runKeyRotation, type RotationAction } from '../../shared/domain/auth/key-rotation.js';
+import type { KeyRing } from '../../shared/domain/ports.js';
 import type { Logger } from '../../shared/logger.js';
 
 export const makeHandler = <K extends { kid: string }>(deps: { ring: KeyRing<K>; logger: Logger }) =>

@@ -1,6 +1,6 @@
 /** POST /payment/v2/payment-links/{id}/notifications {"channel": "EMAIL" | "SMS"} — send the link again (202). */
 import { z } from 'zod';
-import { CHANNELS, requestResend } from '../../shared/domain/notifications.js';
+import { CHANNELS, requestResend } from '../../shared/domain/notifications/notifications.js';
 import { parseOrThrow } from '../../shared/domain/validate.js';
 import type { AppDeps } from '../../shared/deps.js';
 import { jsonResponse, merchantOf, pathParameter, readJsonBody } from '../../shared/http/api.js';

@@ -1,5 +1,5 @@
 /** POST /payment/v2/webhook-deliveries/{event_id}/retry — send a webhook event again now (same webhook-id). */
-import { replayDelivery } from '../../shared/domain/webhook-admin.js';
+import { replayDelivery } from '../../shared/domain/merchant-webhooks/admin.js';
 import type { AppDeps } from '../../shared/deps.js';
 import { jsonResponse, merchantOf, pathParameter } from '../../shared/http/api.js';
 import { apiChain } from '../../shared/http/api-chain.js';

@@ -1,5 +1,5 @@
 /** POST /payment/v2/webhook-secrets/rotate — a new signing secret; the previous one signs for 24 h more. */
-import { rotateWebhookSecret } from '../../shared/domain/webhook-admin.js';
+import { rotateWebhookSecret } from '../../shared/domain/merchant-webhooks/admin.js';
 import type { AppDeps } from '../../shared/deps.js';
 import { jsonResponse, merchantOf } from '../../shared/http/api.js';
 import { apiChain } from '../../shared/http/api-chain.js';

@@ -5,7 +5,7 @@
  */
 import middy from '@middy/core';
 import type { SQSBatchItemFailure, SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { applySesFeedback, type FeedbackDeps } from '../../shared/domain/bounces.js';
+import { applySesFeedback, type FeedbackDeps } from '../../shared/domain/notifications/bounces.js';
 import type { Logger } from '../../shared/logger.js';
 
 export interface SesFeedbackDeps extends FeedbackDeps {

@@ -3,7 +3,7 @@
  * attempt: Paylink signs the outcome and forwards to the merchant's shopper_redirection_url.
  */
 import { NotFoundError } from '../../shared/domain/errors.js';
-import { shopperReturn } from '../../shared/domain/link-payments.js';
+import { shopperReturn } from '../../shared/domain/payments/link-payments.js';
 import type { AppDeps } from '../../shared/deps.js';
 import { pathParameter } from '../../shared/http/api.js';
 import { pageChain } from '../../shared/http/page-chain.js';

@@ -7,10 +7,11 @@
 import middy from '@middy/core';
 import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
 import { linkChangeFromRecord } from '../../shared/adapters/stream-records.js';
-import { eventsForLinkChange } from '../../shared/domain/link-events.js';
-import { deliveryTarget, webhooksForLinkChange, type DeliveryQueue, type DeliveryStore } from '../../shared/domain/merchant-webhooks.js';
-import { notificationId } from '../../shared/domain/notifications.js';
-import { linkChannels, workflowInput } from '../../shared/domain/workflow.js';
+import { eventsForLinkChange } from '../../shared/domain/link/events.js';
+import { deliveryTarget, webhooksForLinkChange } from '../../shared/domain/merchant-webhooks/delivery.js';
+import type { DeliveryQueue, DeliveryStore } from '../../shared/domain/ports.js';
+import { notificationId } from '../../shared/domain/notifications/notifications.js';
+import { linkChannels, workflowInput } from '../../shared/domain/workflow/workflow.js';
 import type { AppDeps } from '../../shared/deps.js';
 
 export interface DispatcherDeps extends Pick<AppDeps, 'bus' | 'logger' | 'merchants' | 'urls' | 'notificationQueue' | 'workflow'> {

@@ -6,7 +6,7 @@
  */
 import middy from '@middy/core';
 import type { Clock, LinkStore } from '../../shared/domain/ports.js';
-import { expireLink, type ExpireOutcome } from '../../shared/domain/workflow.js';
+import { expireLink, type ExpireOutcome } from '../../shared/domain/workflow/workflow.js';
 import type { Logger } from '../../shared/logger.js';
 
 export interface ExpireTaskInput {

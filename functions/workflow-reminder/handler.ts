@@ -5,9 +5,10 @@
  * that the notifier would send twice.
  */
 import middy from '@middy/core';
-import type { Channel, NotificationQueue } from '../../shared/domain/notifications.js';
+import type { Channel } from '../../shared/domain/notifications/notifications.js';
+import type { NotificationQueue } from '../../shared/domain/ports.js';
 import type { LinkStore } from '../../shared/domain/ports.js';
-import { sendReminders } from '../../shared/domain/workflow.js';
+import { sendReminders } from '../../shared/domain/workflow/workflow.js';
 import type { Logger } from '../../shared/logger.js';
 
 export interface ReminderTaskInput {

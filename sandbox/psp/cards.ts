@@ -2,7 +2,7 @@
  * The sandbox PSP's card rules: form validation (Luhn, expiry, CVC) and what each test card does.
  * Pure: the caller passes the current time.
  */
-import type { AuthorizationStatus } from '../../shared/domain/link-status.js';
+import type { AuthorizationStatus } from '../../shared/domain/link/status.js';
 
 /** What a test card's first authorization attempt returns; the PSP drives the rest (3DS, timers). */
 export type CardBehaviour =

@@ -18,7 +18,7 @@
 import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
-import type { AuthorizationStatus } from '../../shared/domain/link-status.js';
+import type { AuthorizationStatus } from '../../shared/domain/link/status.js';
 import type { Logger } from '../../shared/logger.js';
 import type {
   ClientSessionRequest,

@@ -7,35 +7,33 @@ import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { PublicUrls } from '../domain/payment-link.js';
+import type { PublicUrls } from '../domain/link/model.js';
 import type { Clock, EventBus } from '../domain/ports.js';
-import type { WebhookQueue } from '../domain/queue.js';
+import type { ProviderEventQueue } from '../domain/ports.js';
 import type { UrlPolicy } from '../domain/url-policy.js';
 import type { ProviderRegistry } from '../providers/payment-provider.js';
 import { systemClock, type AppDeps } from '../deps.js';
 import type { ApiEvent } from '../http/api.js';
 import { createLogger, type LogLevel, type Logger } from '../logger.js';
 import { JoseAccessTokens, parseSigningKeys, type SigningKey } from './access-tokens.js';
-import type { KeyRing } from '../domain/key-rotation.js';
+import type { KeyRing } from '../domain/ports.js';
 import { SandboxProvider } from '../providers/sandbox-provider.js';
 import { StaticProviderRegistry } from '../providers/registry.js';
 import { lazySecret, readSecret, writeSecret } from './secrets.js';
-import { SqsWebhookQueue } from './sqs-webhook-queue.js';
+import { SqsQueue } from './sqs-queue.js';
 import { makeDocumentClient } from './dynamodb.js';
 import { JoseRedirectionSigner, parseRedirectionKeys, rotateKeys, type PrivateSigningJwk } from './redirection-keys.js';
 import { EventBridgeBus } from './event-bus.js';
 import { DynamoIdempotencyStore } from './idempotency-store.js';
 import { DynamoDeliveryStore, DynamoEndpointHealth, DynamoMerchantSecretStore } from './delivery-store.js';
-import { SqsDeliveryQueue } from './sqs-delivery-queue.js';
 import { NodeWebhookHttp } from './webhook-http.js';
-import type { DeliveryQueue } from '../domain/merchant-webhooks.js';
-import type { NotificationQueue } from '../domain/notifications.js';
-import type { WorkflowEngine } from '../domain/workflow.js';
-import { SqsNotificationQueue } from './sqs-notification-queue.js';
+import type { DeliveryQueue } from '../domain/ports.js';
+import type { NotificationQueue } from '../domain/ports.js';
+import type { WorkflowEngine } from '../domain/ports.js';
 import { SesMailer } from './ses-mailer.js';
 import { SnsSmsSender } from './sns-sms.js';
 import { DynamoSuppressionList } from './suppression-list.js';
-import { messageRenderer } from '../domain/notification-messages.js';
+import { messageRenderer } from '../domain/notifications/messages.js';
 import { DynamoLinkStore } from './link-store.js';
 import { DynamoMerchantDirectory } from './merchant-directory.js';
 
@@ -44,7 +42,7 @@ export interface ComposeOptions {
   tableName: string;
   bus: EventBus;
   providers: ProviderRegistry;
-  webhookQueue: WebhookQueue;
+  providerEventQueue: ProviderEventQueue;
   deliveryQueue: DeliveryQueue;
   notificationQueue: NotificationQueue;
   workflow: WorkflowEngine;
@@ -65,7 +63,7 @@ export function composeDeps(o: ComposeOptions): AppDeps & { merchants: DynamoMer
     tokens: new JoseAccessTokens(o.signingKeys, clock),
     bus: o.bus,
     providers: o.providers,
-    webhookQueue: o.webhookQueue,
+    providerEventQueue: o.providerEventQueue,
     deliveries: new DynamoDeliveryStore(o.db, o.tableName),
     deliveryQueue: o.deliveryQueue,
     webhookSecrets: new DynamoMerchantSecretStore(o.db, o.tableName),
@@ -142,8 +140,8 @@ export function providersFromConfig(json: string): ProviderRegistry {
 }
 
 /** A queue for functions that must never send (they were not given one). */
-const noQueue: WebhookQueue = {
-  send: () => Promise.reject(new Error('WEBHOOK_QUEUE_URL is not set for this function')),
+const noQueue: ProviderEventQueue = {
+  enqueue: () => Promise.reject(new Error('WEBHOOK_QUEUE_URL is not set for this function')),
 };
 
 let cached: Promise<AppDeps> | undefined;
@@ -180,12 +178,12 @@ async function buildLiveDeps(): Promise<AppDeps> {
     signingKeys: tokenKeysArn ? lazySecret(secrets, tokenKeysArn, parseSigningKeys) : missing('TOKEN_KEYS_SECRET_ARN'),
     redirectionKeys: redirectionArn ? lazySecret(secrets, redirectionArn, parseRedirectionKeys) : missing('REDIRECTION_KEYS_SECRET_ARN'),
     providers: providerArn ? providersFromConfig(await readSecret(secrets, providerArn)) : new StaticProviderRegistry([]),
-    webhookQueue: queueUrl ? new SqsWebhookQueue(new SQSClient({}), queueUrl) : noQueue,
+    providerEventQueue: queueUrl ? new SqsQueue(new SQSClient({}), queueUrl) : noQueue,
     deliveryQueue: deliveryQueueUrl
-      ? new SqsDeliveryQueue(new SQSClient({}), deliveryQueueUrl)
+      ? new SqsQueue(new SQSClient({}), deliveryQueueUrl)
       : { enqueue: () => Promise.reject(new Error('DELIVERY_QUEUE_URL is not set for this function')) },
     notificationQueue: notificationQueueUrl
-      ? new SqsNotificationQueue(new SQSClient({}), notificationQueueUrl)
+      ? new SqsQueue(new SQSClient({}), notificationQueueUrl)
       : { enqueue: () => Promise.reject(new Error('NOTIFICATION_QUEUE_URL is not set for this function')) },
     workflow: stateMachineArn
       ? await liveWorkflowEngine(stateMachineArn)

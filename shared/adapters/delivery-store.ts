@@ -2,14 +2,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { DeleteCommand, GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { VersionConflictError } from '../domain/errors.js';
-import {
-  SECRET_ROTATION_GRACE_MS,
-  type DeliveryStore,
-  type EndpointHealth,
-  type MerchantSecret,
-  type MerchantSecretStore,
-  type WebhookDelivery,
-} from '../domain/merchant-webhooks.js';
+import { SECRET_ROTATION_GRACE_MS, type WebhookDelivery } from '../domain/merchant-webhooks/delivery.js';
+import type { DeliveryStore, EndpointHealth, MerchantSecret, MerchantSecretStore } from '../domain/ports.js';
 import { isConditionalCheckFailed, keys, queryByPrefix } from './dynamodb.js';
 
 const strip = (item: Record<string, unknown>) => {

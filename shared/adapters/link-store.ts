@@ -5,7 +5,7 @@
  */
 import { GetCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ValidationError, VersionConflictError } from '../domain/errors.js';
-import type { PaymentLink } from '../domain/payment-link.js';
+import type { PaymentLink } from '../domain/link/model.js';
 import type { LinkFilter, LinkStore, Page } from '../domain/ports.js';
 import { TABLE_KEYS, isConditionalCheckFailed, keys } from './dynamodb.js';
 

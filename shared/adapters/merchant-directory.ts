@@ -1,7 +1,7 @@
 /** Merchants, their OAuth clients and API keys, in the single table. Secrets are stored hashed. */
 import { GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { ClientCredential, Merchant, MerchantDirectory } from '../domain/ports.js';
-import { apiKeyDigest, hashSecret } from '../domain/secret-hash.js';
+import { apiKeyDigest, hashSecret } from '../domain/auth/secret-hash.js';
 import { keys } from './dynamodb.js';
 
 export interface MerchantRegistration {

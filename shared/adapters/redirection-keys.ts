@@ -10,7 +10,8 @@
 import { randomUUID } from 'node:crypto';
 import { SignJWT, exportJWK, generateKeyPair, importJWK, type JWK } from 'jose';
 import type { Clock } from '../domain/ports.js';
-import { REDIRECTION_ISSUER, REDIRECTION_TTL_SECONDS, type PublicJwk, type RedirectionClaims, type RedirectionSigner } from '../domain/redirection.js';
+import { REDIRECTION_ISSUER, REDIRECTION_TTL_SECONDS, type PublicJwk, type RedirectionClaims } from '../domain/payments/redirection.js';
+import type { RedirectionSigner } from '../domain/ports.js';
 
 export const REDIRECTION_ALG = 'ES256';
 /** Published at most this many keys at once: the signing key and the one it replaced. */

@@ -4,8 +4,8 @@
  * production sends must name it. Tag values are encoded to the characters SES accepts.
  */
 import { SendEmailCommand, type SESv2Client, type SendEmailCommandInput } from '@aws-sdk/client-sesv2';
-import { assertTagName, encodeTagValue } from '../domain/bounces.js';
-import type { Mailer, OutgoingEmail } from '../domain/notifications.js';
+import { assertTagName, encodeTagValue } from '../domain/notifications/bounces.js';
+import type { Mailer, OutgoingEmail } from '../domain/ports.js';
 
 export interface SesMailerOptions {
   /** The verified sender, e.g. `Paylink <links@pay.example.com>`. */

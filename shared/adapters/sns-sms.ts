@@ -4,7 +4,7 @@
  * where the destination country supports one.
  */
 import { PublishCommand, type PublishCommandInput, type SNSClient } from '@aws-sdk/client-sns';
-import type { SmsSender } from '../domain/notifications.js';
+import type { SmsSender } from '../domain/ports.js';
 
 export interface SnsSmsOptions {
   /** 1–11 letters and digits, at least one letter (AWS.SNS.SMS.SenderID). */

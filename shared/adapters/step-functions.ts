@@ -11,7 +11,8 @@ import {
   type StartExecutionCommandInput,
   type StopExecutionCommandInput,
 } from '@aws-sdk/client-sfn';
-import type { WorkflowEngine, WorkflowInput } from '../domain/workflow.js';
+import type { WorkflowEngine } from '../domain/ports.js';
+import type { WorkflowInput } from '../domain/workflow/workflow.js';
 
 /** Step Functions execution names: 1–80 characters, none of whitespace, brackets, wildcards or `"#%\^|~`$&,;:/`. */
 const EXECUTION_NAME = /^[A-Za-z0-9_-]{1,80}$/;

@@ -2,7 +2,7 @@
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { AttributeValue as LambdaAttributeValue, DynamoDBRecord } from 'aws-lambda';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
-import type { PaymentLink } from '../domain/payment-link.js';
+import type { PaymentLink } from '../domain/link/model.js';
 import { linkFromItem } from './link-store.js';
 
 export interface LinkChange {

@@ -11,7 +11,7 @@
 import { createHash } from 'node:crypto';
 import { DeleteCommand, GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { queryByPrefix } from './dynamodb.js';
-import type { SuppressionList } from '../domain/notifications.js';
+import type { SuppressionList } from '../domain/ports.js';
 
 export interface SuppressedAddress {
   address: string;

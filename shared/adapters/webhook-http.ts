@@ -16,7 +16,8 @@ import https from 'node:https';
 import { isIP, type LookupFunction } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import ipaddr from 'ipaddr.js';
-import type { AttemptResult, WebhookHttp } from '../domain/merchant-webhooks.js';
+import type { AttemptResult } from '../domain/merchant-webhooks/delivery.js';
+import type { WebhookHttp } from '../domain/ports.js';
 import { checkUrl, isNonPublicAddress, type UrlPolicy } from '../domain/url-policy.js';
 
 export interface ResolvedAddress {

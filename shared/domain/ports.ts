@@ -2,9 +2,13 @@
  * The ports domain code is given (STYLE.md §2). Adapters in shared/adapters implement them for
  * AWS; the sandbox and tests wire the same adapters to local stand-ins.
  */
-import type { PaymentLink } from './payment-link.js';
-import type { LinkStatus } from './link-status.js';
-import type { ReminderPolicy } from './workflow.js';
+import type { PaymentLink } from './link/model.js';
+import type { LinkStatus } from './link/status.js';
+import type { ReminderPolicy } from './link/reminder-schedule.js';
+import type { AttemptResult, WebhookDelivery } from './merchant-webhooks/delivery.js';
+import type { NotificationKind, NotificationRequest } from './notifications/notifications.js';
+import type { PublicJwk, RedirectionClaims } from './payments/redirection.js';
+import type { WorkflowInput } from './workflow/workflow.js';
 
 export interface Clock {
   now(): Date;
@@ -100,4 +104,138 @@ export interface IdempotencyStore {
   complete(key: string, response: StoredResponse, expiresAt: Date): Promise<void>;
   /** Frees the key after a failure that the caller may retry (5xx). */
   release(key: string): Promise<void>;
+}
+
+// ── Payments: provider notifications between the receiver and the consumer ────────────────────
+
+/** A provider notification on its queue (SQS on AWS, local-aws-sqs locally). */
+export interface ProviderEventMessage {
+  provider: string;
+  /** The body exactly as received: the consumer parses it, the receiver only verified it. */
+  raw_body: string;
+  received_at: string;
+}
+
+export interface ProviderEventQueue {
+  enqueue(message: ProviderEventMessage): Promise<void>;
+}
+
+export interface RedirectionSigner {
+  /** Signs the claims for `audience` (the merchant's entity id), with iat and exp. */
+  sign(claims: RedirectionClaims, audience: string): Promise<string>;
+  /** Every key that may have signed a live token: the current one first, the previous during rotation. */
+  publicKeys(): Promise<PublicJwk[]>;
+}
+
+export interface KeyRing<K extends { kid: string }> {
+  read(): Promise<K[]>;
+  write(keys: K[]): Promise<void>;
+  rotate(current: K[]): Promise<K[]>;
+}
+
+// ── Notifications ─────────────────────────────────────────────────────────────────────────────
+
+export interface OutgoingEmail {
+  to: string;
+  subject: string;
+  html: string;
+  text: string;
+  /** Message tags (SES EmailTags): how a bounce finds its merchant and link again. */
+  tags: Record<string, string>;
+}
+
+export interface Mailer {
+  send(email: OutgoingEmail): Promise<{ message_id: string }>;
+}
+
+export interface SmsSender {
+  send(sms: { phone_number: string; message: string }): Promise<{ message_id: string }>;
+}
+
+export interface SuppressionList {
+  isSuppressed(entityId: string, address: string): Promise<boolean>;
+  suppress(entityId: string, address: string, reason: string, at: Date): Promise<void>;
+}
+
+export interface NotificationQueue {
+  enqueue(request: NotificationRequest): Promise<void>;
+}
+
+export interface RenderedEmail {
+  subject: string;
+  html: string;
+  text: string;
+}
+
+export interface MessageRenderer {
+  email(link: PaymentLink, context: { merchantName: string; customerUrl: string; kind: NotificationKind }): RenderedEmail;
+  sms(link: PaymentLink, context: { merchantName: string; customerUrl: string; kind: NotificationKind }): string;
+}
+
+// ── Merchant webhooks ─────────────────────────────────────────────────────────────────────────
+
+export interface DeliveryStore {
+  /** Creates the delivery unless one with its event id exists; returns the stored one either way. */
+  createIfAbsent(delivery: WebhookDelivery): Promise<WebhookDelivery>;
+  get(paymentLinkId: string, eventId: string): Promise<WebhookDelivery | undefined>;
+  /** Oldest first. */
+  listForLink(paymentLinkId: string): Promise<WebhookDelivery[]>;
+  /** Conditional on `expectedVersion`; VersionConflictError otherwise. */
+  update(delivery: WebhookDelivery, expectedVersion: number): Promise<void>;
+}
+
+/**
+ * Endpoints that answered 410 Gone: no scheduled delivery is attempted to them until the merchant
+ * replays an event there successfully (which clears the mark).
+ */
+export interface EndpointHealth {
+  goneSince(entityId: string, url: string): Promise<string | undefined>;
+  markGone(entityId: string, url: string, at: Date): Promise<void>;
+  clear(entityId: string, url: string): Promise<void>;
+}
+
+/** Finds a delivery's link from its event id alone (the replay API is given only that). */
+export interface DeliveryLocator {
+  locate(eventId: string): Promise<{ payment_link_id: string; entity_id: string } | undefined>;
+}
+
+/** A message on the merchant-webhook queue: which delivery to attempt, and not before when. */
+export interface DeliveryMessage {
+  event_id: string;
+  payment_link_id: string;
+  not_before?: string;
+  manual?: boolean;
+}
+
+export interface DeliveryQueue {
+  /** SQS caps delays at 15 minutes; longer waits are chained by the sender. */
+  enqueue(message: DeliveryMessage, delaySeconds?: number): Promise<void>;
+}
+
+export interface WebhookHttp {
+  /** POSTs without following redirects, with a timeout; never throws for HTTP or network failures. */
+  post(url: string, headers: Record<string, string>, body: string, timeoutMs: number): Promise<AttemptResult>;
+}
+
+export interface MerchantSecret {
+  secret: string;
+  created_at: string;
+  /** Set on the previous secret at rotation: it signs until then. */
+  expires_at?: string;
+}
+
+export interface MerchantSecretStore {
+  /** Current secret first, then any previous one still in its grace period. */
+  signingSecrets(entityId: string, now: Date): Promise<string[]>;
+  /** A new current secret; the old one signs for SECRET_ROTATION_GRACE_MS more. */
+  rotate(entityId: string, now: Date): Promise<{ secret: string; previous_expires_at: string | null }>;
+}
+
+// ── Workflow ──────────────────────────────────────────────────────────────────────────────────
+
+export interface WorkflowEngine {
+  /** Starts the link's execution (named after the link: a repeated start is a no-op). */
+  start(input: WorkflowInput): Promise<void>;
+  /** Stops it (the link was paid or cancelled); stopping a finished one is a no-op. */
+  stop(paymentLinkId: string): Promise<void>;
 }

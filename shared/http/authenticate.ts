@@ -1,6 +1,6 @@
 /** Middleware for every /payment/v2 route: x-api-key and Bearer token of the same merchant. */
 import type middy from '@middy/core';
-import { authenticateMerchant } from '../domain/auth.js';
+import { authenticateMerchant } from '../domain/auth/auth.js';
 import type { AccessTokens, MerchantDirectory } from '../domain/ports.js';
 import { header, type ApiContext, type ApiEvent, type ApiResult } from './api.js';
 

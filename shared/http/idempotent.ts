@@ -4,7 +4,7 @@
  * remembered (the key is released) and propagates to become a 500.
  */
 import { DomainError } from '../domain/errors.js';
-import { requestFingerprint, runIdempotent, scopedKey, validateIdempotencyKey } from '../domain/idempotency.js';
+import { requestFingerprint, runIdempotent, scopedKey, validateIdempotencyKey } from '../domain/idempotency/idempotency.js';
 import type { Clock, IdempotencyStore, Merchant } from '../domain/ports.js';
 import { header, rawBody, type ApiEvent, type ApiResult } from './api.js';
 import { problemResponse } from './problem.js';

@@ -3,7 +3,7 @@
  * learns a payment's outcome any other way than through the provider's signed webhooks (or by
  * asking the provider, for the shopper's redirection): providers never write to Paylink's table.
  */
-import type { AuthorizationStatus } from '../domain/link-status.js';
+import type { AuthorizationStatus } from '../domain/link/status.js';
 
 export const CLIENT_SESSION_STATUSES = ['CREATED', 'SUBMITTED', 'ABORTED_BY_CUSTOMER', 'ABORTED_BY_MERCHANT'] as const;
 export type ClientSessionStatus = (typeof CLIENT_SESSION_STATUSES)[number];

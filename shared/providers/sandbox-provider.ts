@@ -7,7 +7,7 @@
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
-import { AUTHORIZATION_STATUSES } from '../domain/link-status.js';
+import { AUTHORIZATION_STATUSES } from '../domain/link/status.js';
 import {
   CLIENT_SESSION_STATUSES,
   ProviderWebhookError,

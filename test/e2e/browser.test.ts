@@ -8,7 +8,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { PaymentLinkResource } from '../../shared/domain/schemas.js';
+import type { PaymentLinkResource } from '../../shared/domain/link/schemas.js';
 import { useSandboxWithMerchants } from '../support/api-client.js';
 import { createLinkBody } from '../support/fixtures.js';
 import { CARDS, verifyRedirection } from '../support/shopper.js';

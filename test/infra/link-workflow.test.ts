@@ -20,7 +20,7 @@ import {
   resolvePlain,
 } from '../../infra/link-workflow.js';
 import { LocalWorkflowEngine } from '../../sandbox/workflow-runner.js';
-import type { ExpireOutcome, WorkflowInput } from '../../shared/domain/workflow.js';
+import type { ExpireOutcome, WorkflowInput } from '../../shared/domain/workflow/workflow.js';
 
 type State = Record<string, unknown> & { Type: string };
 interface Definition {

@@ -26,8 +26,8 @@ import {
   type PaylinkStack,
 } from '../../infra/paylink-stack.js';
 import { TABLE_KEYS } from '../../shared/adapters/dynamodb.js';
-import { DETAIL_TYPES, EVENT_SOURCE } from '../../shared/domain/link-events.js';
-import { ATTEMPT_TIMEOUT_MS } from '../../shared/domain/merchant-webhooks.js';
+import { DETAIL_TYPES, EVENT_SOURCE } from '../../shared/domain/link/events.js';
+import { ATTEMPT_TIMEOUT_MS } from '../../shared/domain/merchant-webhooks/delivery.js';
 import { ROUTES } from '../../shared/routes.js';
 
 type Json = Record<string, unknown>;

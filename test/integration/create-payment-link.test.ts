@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { paymentLinkResourceSchema, problemSchema } from '../../shared/domain/schemas.js';
+import { paymentLinkResourceSchema, problemSchema } from '../../shared/domain/link/schemas.js';
 import { call, useSandboxWithMerchants } from '../support/api-client.js';
 import { PURSE_CREATE_EXAMPLE, createLinkBody } from '../support/fixtures.js';
 

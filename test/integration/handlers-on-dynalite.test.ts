@@ -10,7 +10,7 @@ import { makeHandler as makeGet } from '../../functions/get-payment-link/handler
 import { lambdaContext } from '../../sandbox/lambda-context.js';
 import type { Sandbox } from '../../sandbox/sandbox.js';
 import { VersionConflictError } from '../../shared/domain/errors.js';
-import { createPaymentLink } from '../../shared/domain/payment-link.js';
+import { createPaymentLink } from '../../shared/domain/link/commands.js';
 import type { AppDeps } from '../../shared/deps.js';
 import { createLogger } from '../../shared/logger.js';
 import { testSandbox, tokenFor } from '../support/api-client.js';

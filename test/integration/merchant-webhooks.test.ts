@@ -5,8 +5,8 @@
  */
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { DeliveryMessage } from '../../shared/domain/merchant-webhooks.js';
-import type { PaymentLinkResource } from '../../shared/domain/schemas.js';
+import type { DeliveryMessage } from '../../shared/domain/ports.js';
+import type { PaymentLinkResource } from '../../shared/domain/link/schemas.js';
 import { useSandboxWithMerchants } from '../support/api-client.js';
 import { createLinkBody } from '../support/fixtures.js';
 import { MerchantEndpoint, type Received } from '../support/merchant-endpoint.js';

@@ -4,8 +4,8 @@
  * aws-local-stepfunctions with real waits), bounces suppressing addresses, resends.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { OutgoingEmail } from '../../shared/domain/notifications.js';
-import type { PaymentLinkResource } from '../../shared/domain/schemas.js';
+import type { OutgoingEmail } from '../../shared/domain/ports.js';
+import type { PaymentLinkResource } from '../../shared/domain/link/schemas.js';
 import { call, useSandboxWithMerchants } from '../support/api-client.js';
 import { createLinkBody } from '../support/fixtures.js';
 import { MerchantEndpoint } from '../support/merchant-endpoint.js';

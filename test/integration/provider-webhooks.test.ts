@@ -4,7 +4,7 @@
  */
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { PaymentLinkResource } from '../../shared/domain/schemas.js';
+import type { PaymentLinkResource } from '../../shared/domain/link/schemas.js';
 import { call, useSandboxWithMerchants } from '../support/api-client.js';
 import { createLinkBody } from '../support/fixtures.js';
 import { CARDS, card, openHostedPage, postForm } from '../support/shopper.js';

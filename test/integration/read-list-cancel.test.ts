@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { PaymentLinkResource } from '../../shared/domain/schemas.js';
+import type { PaymentLinkResource } from '../../shared/domain/link/schemas.js';
 import { useSandboxWithMerchants, type MerchantSession } from '../support/api-client.js';
 import { createLinkBody } from '../support/fixtures.js';
 

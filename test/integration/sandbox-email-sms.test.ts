@@ -19,9 +19,9 @@ import { startSqs, type QueueWithDlq, type SandboxSqs } from '../../sandbox/sqs.
 import { ensureTable } from '../../sandbox/table.js';
 import { SesMailer } from '../../shared/adapters/ses-mailer.js';
 import { DynamoSuppressionList, suppressionKey } from '../../shared/adapters/suppression-list.js';
-import { messageRenderer } from '../../shared/domain/notification-messages.js';
-import type { OutgoingEmail } from '../../shared/domain/notifications.js';
-import type { PaymentLink } from '../../shared/domain/payment-link.js';
+import { messageRenderer } from '../../shared/domain/notifications/messages.js';
+import type { OutgoingEmail } from '../../shared/domain/ports.js';
+import type { PaymentLink } from '../../shared/domain/link/model.js';
 import { createLogger } from '../../shared/logger.js';
 import { FixedClock } from '../support/fakes.js';
 import { storedLink } from '../support/fixtures.js';

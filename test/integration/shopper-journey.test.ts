@@ -4,7 +4,7 @@
  * provider's signed webhooks, SQS and the consumer.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { PaymentLinkResource } from '../../shared/domain/schemas.js';
+import type { PaymentLinkResource } from '../../shared/domain/link/schemas.js';
 import { useSandboxWithMerchants } from '../support/api-client.js';
 import { createLinkBody } from '../support/fixtures.js';
 import { CARDS, card, followReturn, get, openHostedPage, postForm, verifyRedirection } from '../support/shopper.js';

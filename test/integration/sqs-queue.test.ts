@@ -11,8 +11,8 @@ import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SqsPoller, failedMessageIds, toSqsRecord, type SqsPollerOptions } from '../../sandbox/sqs-poller.js';
 import { startSqs, type SandboxSqs } from '../../sandbox/sqs.js';
-import { SqsWebhookQueue, sendMessageInput } from '../../shared/adapters/sqs-webhook-queue.js';
-import type { InboundWebhookMessage } from '../../shared/domain/queue.js';
+import { SqsQueue, sendMessageInput } from '../../shared/adapters/sqs-queue.js';
+import type { ProviderEventMessage } from '../../shared/domain/ports.js';
 import { createLogger } from '../../shared/logger.js';
 
 const quiet = createLogger({ level: 'error', write: () => undefined });
@@ -72,8 +72,8 @@ afterEach(async () => {
   await sqs.close();
 });
 
-describe('SqsWebhookQueue', () => {
-  const message: InboundWebhookMessage = {
+describe('SqsQueue', () => {
+  const message: ProviderEventMessage = {
     provider: 'sandbox',
     raw_body: '{"id":"evt_1","amount":1000,"note":"caf\u00e9 \\"quoted\\" \u{1F4B3}"}\n',
     received_at: '2026-01-15T10:00:00.000Z',
@@ -85,9 +85,16 @@ describe('SqsWebhookQueue', () => {
     expect(JSON.parse(input.MessageBody!)).toEqual(message);
   });
 
+  it('clamps a delay to what SQS accepts (0 to 900 seconds), and sends none unless asked', () => {
+    expect(sendMessageInput('q', message, 1.2).DelaySeconds).toBe(2);
+    expect(sendMessageInput('q', message, 3600).DelaySeconds).toBe(900);
+    expect(sendMessageInput('q', message, -5).DelaySeconds).toBe(0);
+    expect(sendMessageInput('q', message)).not.toHaveProperty('DelaySeconds');
+  });
+
   it('sends a message that the poller delivers as an SQSEvent with the same body', async () => {
     const rec = recordingHandler();
-    await new SqsWebhookQueue(sqs.client, sqs.queueUrl).send(message);
+    await new SqsQueue<ProviderEventMessage>(sqs.client, sqs.queueUrl).enqueue(message);
     const p = poller({ handler: rec.handler });
     await p.start();
     await p.drain();

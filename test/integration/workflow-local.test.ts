@@ -8,13 +8,15 @@ import { makeHandler as reminderHandler, type ReminderTaskResult } from '../../f
 import { WORKFLOW_STATES as S, renderWorkflowAsl } from '../../infra/link-workflow.js';
 import { LocalWorkflowEngine, type LocalExecution, type LocalWorkflowOptions, type WorkflowTaskHandler } from '../../sandbox/workflow-runner.js';
 import { systemClock } from '../../shared/deps.js';
-import { notificationId, type NotificationQueue, type NotificationRequest } from '../../shared/domain/notifications.js';
-import { createPaymentLink, type PaymentLink } from '../../shared/domain/payment-link.js';
-import type { WorkflowInput } from '../../shared/domain/workflow.js';
+import { notificationId, type NotificationRequest } from '../../shared/domain/notifications/notifications.js';
+import type { NotificationQueue } from '../../shared/domain/ports.js';
+import { createPaymentLink } from '../../shared/domain/link/commands.js';
+import type { PaymentLink } from '../../shared/domain/link/model.js';
+import type { WorkflowInput } from '../../shared/domain/workflow/workflow.js';
 import { createLogger } from '../../shared/logger.js';
 import { MemoryLinkStore, demoMerchant, sequentialIds } from '../support/fakes.js';
 import { createLinkBody } from '../support/fixtures.js';
-import type { CreatePaymentLinkInput } from '../../shared/domain/schemas.js';
+import type { CreatePaymentLinkInput } from '../../shared/domain/link/schemas.js';
 
 const workflow = renderWorkflowAsl();
 const logger = createLogger({ level: 'error', write: () => undefined });

@@ -1,18 +1,7 @@
 /** In-memory implementations of the ports, for pure unit tests (fakes with real behaviour, not mocks). */
 import { VersionConflictError } from '../../shared/domain/errors.js';
-import type { PaymentLink } from '../../shared/domain/payment-link.js';
-import type {
-  ClientCredential,
-  Clock,
-  IdempotencyClaim,
-  IdempotencyStore,
-  LinkFilter,
-  LinkStore,
-  Merchant,
-  MerchantDirectory,
-  Page,
-  StoredResponse,
-} from '../../shared/domain/ports.js';
+import type { PaymentLink } from '../../shared/domain/link/model.js';
+import type { ClientCredential, Clock, IdempotencyClaim, IdempotencyStore, LinkFilter, LinkStore, Merchant, MerchantDirectory, Page, StoredResponse } from '../../shared/domain/ports.js';
 
 export class FixedClock implements Clock {
   constructor(private current: Date = new Date('2026-01-15T10:00:00.000Z')) {}

@@ -1,6 +1,6 @@
 /** Request bodies and events in one place (STYLE.md §8). */
-import type { PaymentLink } from '../../shared/domain/payment-link.js';
-import type { CreatePaymentLinkInput } from '../../shared/domain/schemas.js';
+import type { PaymentLink } from '../../shared/domain/link/model.js';
+import type { CreatePaymentLinkInput } from '../../shared/domain/link/schemas.js';
 
 export function createLinkBody(overrides: Record<string, unknown> = {}): CreatePaymentLinkInput & Record<string, unknown> {
   return {

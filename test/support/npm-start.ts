@@ -40,7 +40,8 @@ export async function npmStart(env: Record<string, string>): Promise<Started> {
     if (child.exitCode !== null) throw new Error(`npm start exited early:\n${output}`);
     try {
       const r = await fetch(`${url}/health`);
-      if (r.status === 200) break;
+      // Healthy and done printing: the banner is written just after the server starts answering.
+      if (r.status === 200 && output.includes('Press Ctrl+C to stop.')) break;
     } catch {
       // not listening yet
     }

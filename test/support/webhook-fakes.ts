@@ -1,14 +1,7 @@
 /** In-memory merchant-webhook ports with real behaviour (conditional writes, recorded sends), for unit tests. */
 import { VersionConflictError } from '../../shared/domain/errors.js';
-import type {
-  AttemptResult,
-  DeliveryMessage,
-  DeliveryQueue,
-  DeliveryStore,
-  MerchantSecretStore,
-  WebhookDelivery,
-  WebhookHttp,
-} from '../../shared/domain/merchant-webhooks.js';
+import type { AttemptResult, WebhookDelivery } from '../../shared/domain/merchant-webhooks/delivery.js';
+import type { DeliveryMessage, DeliveryQueue, DeliveryStore, MerchantSecretStore, WebhookHttp } from '../../shared/domain/ports.js';
 
 const key = (linkId: string, eventId: string) => `${linkId}/${eventId}`;
 

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { JoseAccessTokens, parseSigningKeys } from '../../shared/adapters/access-tokens.js';
-import { authenticateMerchant, issueAccessToken, parseBasicAuth } from '../../shared/domain/auth.js';
+import { authenticateMerchant, issueAccessToken, parseBasicAuth } from '../../shared/domain/auth/auth.js';
 import { ForbiddenError, OAuthError, UnauthorizedError } from '../../shared/domain/errors.js';
-import { apiKeyDigest, hashSecret, verifySecret } from '../../shared/domain/secret-hash.js';
+import { apiKeyDigest, hashSecret, verifySecret } from '../../shared/domain/auth/secret-hash.js';
 import { FixedClock, MemoryMerchantDirectory } from '../support/fakes.js';
 
 const clock = new FixedClock();

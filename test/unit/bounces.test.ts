@@ -1,14 +1,8 @@
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { makeHandler } from '../../functions/ses-feedback-handler/handler.js';
-import {
-  InvalidFeedbackError,
-  applySesFeedback,
-  decodeTagValue,
-  encodeTagValue,
-  parseSesFeedback,
-} from '../../shared/domain/bounces.js';
-import type { SuppressionList } from '../../shared/domain/notifications.js';
+import { InvalidFeedbackError, applySesFeedback, decodeTagValue, encodeTagValue, parseSesFeedback } from '../../shared/domain/notifications/bounces.js';
+import type { SuppressionList } from '../../shared/domain/ports.js';
 import { createLogger } from '../../shared/logger.js';
 import { lambdaContext } from '../../sandbox/lambda-context.js';
 import { FixedClock } from '../support/fakes.js';

@@ -6,11 +6,13 @@ import { buildEventsMarkdown, detailJsonSchema, exampleEvent } from '../../docs/
 import { putEventsEntries } from '../../shared/adapters/event-bus.js';
 import { linkItem } from '../../shared/adapters/link-store.js';
 import { linkChangeFromRecord } from '../../shared/adapters/stream-records.js';
-import { EVENT_DETAIL_EXAMPLES, EVENT_DETAIL_SCHEMAS, isDetailType } from '../../shared/domain/event-schemas.js';
-import { DETAIL_TYPES, eventsForLinkChange } from '../../shared/domain/link-events.js';
-import { applyProviderEvent, openForPayment } from '../../shared/domain/link-payments.js';
-import { applyLinkEvent, cancelPaymentLink, createPaymentLink, type PaymentLink } from '../../shared/domain/payment-link.js';
-import { createPaymentLinkSchema } from '../../shared/domain/schemas.js';
+import { EVENT_DETAIL_EXAMPLES, EVENT_DETAIL_SCHEMAS, isDetailType } from '../../shared/domain/link/event-schemas.js';
+import { DETAIL_TYPES, eventsForLinkChange } from '../../shared/domain/link/events.js';
+import { applyProviderEvent, openForPayment } from '../../shared/domain/payments/link-payments.js';
+import { applyLinkEvent } from '../../shared/domain/link/write.js';
+import { cancelPaymentLink, createPaymentLink } from '../../shared/domain/link/commands.js';
+import type { PaymentLink } from '../../shared/domain/link/model.js';
+import { createPaymentLinkSchema } from '../../shared/domain/link/schemas.js';
 import { StaticProviderRegistry } from '../../shared/providers/registry.js';
 import { FakeProvider, FixedClock, MemoryLinkStore, MemoryMerchantDirectory, demoMerchant, providerEvent, sequentialIds } from '../support/fakes.js';
 import { PURSE_CREATE_EXAMPLE } from '../support/fixtures.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { IdempotencyConflictError, MalformedRequestError } from '../../shared/domain/errors.js';
-import { requestFingerprint, runIdempotent, scopedKey, validateIdempotencyKey } from '../../shared/domain/idempotency.js';
+import { requestFingerprint, runIdempotent, scopedKey, validateIdempotencyKey } from '../../shared/domain/idempotency/idempotency.js';
 import { FixedClock, MemoryIdempotencyStore } from '../support/fakes.js';
 
 const ok = (body: string) => ({ statusCode: 201, headers: {}, body });

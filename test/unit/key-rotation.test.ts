@@ -7,7 +7,8 @@ import {
   rotateKeys,
   type PrivateSigningJwk,
 } from '../../shared/adapters/redirection-keys.js';
-import { runKeyRotation, type KeyRing } from '../../shared/domain/key-rotation.js';
+import { runKeyRotation } from '../../shared/domain/auth/key-rotation.js';
+import type { KeyRing } from '../../shared/domain/ports.js';
 import { makeHandler } from '../../functions/redirection-key-rotator/handler.js';
 import { createLogger } from '../../shared/logger.js';
 import { lambdaContext } from '../../sandbox/lambda-context.js';

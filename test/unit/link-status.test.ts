@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { LINK_STATUSES, transition, type AuthorizationStatus, type LinkStatus } from '../../shared/domain/link-status.js';
+import { LINK_STATUSES, transition, type AuthorizationStatus, type LinkStatus } from '../../shared/domain/link/status.js';
 
 const open = { type: 'OPEN' } as const;
 const cancel = { type: 'CANCEL' } as const;

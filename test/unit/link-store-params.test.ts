@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { TABLE_KEYS } from '../../shared/adapters/dynamodb.js';
 import { decodeCursor, encodeCursor, linkFromItem, linkItem, listQuery } from '../../shared/adapters/link-store.js';
 import { ValidationError } from '../../shared/domain/errors.js';
-import type { PaymentLink } from '../../shared/domain/payment-link.js';
+import type { PaymentLink } from '../../shared/domain/link/model.js';
 
 const link = {
   id: 'l-1',

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { eventsForLinkChange } from '../../shared/domain/link-events.js';
-import type { PaymentLink } from '../../shared/domain/payment-link.js';
+import { eventsForLinkChange } from '../../shared/domain/link/events.js';
+import type { PaymentLink } from '../../shared/domain/link/model.js';
 import { createLogger, redact } from '../../shared/logger.js';
 
 describe('log redaction', () => {

@@ -1,13 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import {
-  formatAmount,
-  gsm7Length,
-  messageRenderer,
-  resolveLocale,
-  toGsm7,
-} from '../../shared/domain/notification-messages.js';
-import type { NotificationKind } from '../../shared/domain/notifications.js';
-import type { PaymentLink } from '../../shared/domain/payment-link.js';
+import { formatAmount, gsm7Length, messageRenderer, resolveLocale, toGsm7 } from '../../shared/domain/notifications/messages.js';
+import type { NotificationKind } from '../../shared/domain/notifications/notifications.js';
+import type { PaymentLink } from '../../shared/domain/link/model.js';
 import { storedLink } from '../support/fixtures.js';
 
 const LINK_ID = '5f0c6a5e-2a7b-4d8e-9c1f-0a1b2c3d4e5f';

@@ -1,22 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidTransitionError, NotFoundError, ValidationError } from '../../shared/domain/errors.js';
-import {
-  RESEND_LIMIT_PER_HOUR,
-  RateLimitedError,
-  notificationId,
-  processNotification,
-  requestResend,
-  smsNumber,
-  type Mailer,
-  type MessageRenderer,
-  type NotificationRequest,
-  type OutgoingEmail,
-  type SmsSender,
-  type SuppressionList,
-} from '../../shared/domain/notifications.js';
-import { createPaymentLink, type PaymentLink } from '../../shared/domain/payment-link.js';
-import type { CreatePaymentLinkInput } from '../../shared/domain/schemas.js';
-import { expireLink, parseDurationMs, reminderTimes, remindersDue, workflowInput } from '../../shared/domain/workflow.js';
+import { RESEND_LIMIT_PER_HOUR, RateLimitedError, notificationId, processNotification, requestResend, type NotificationRequest } from '../../shared/domain/notifications/notifications.js';
+import type { Mailer, MessageRenderer, OutgoingEmail, SmsSender, SuppressionList } from '../../shared/domain/ports.js';
+import { smsNumber } from '../../shared/domain/link/model.js';
+import { createPaymentLink } from '../../shared/domain/link/commands.js';
+import type { PaymentLink } from '../../shared/domain/link/model.js';
+import type { CreatePaymentLinkInput } from '../../shared/domain/link/schemas.js';
+import { expireLink, reminderTimes, remindersDue, workflowInput } from '../../shared/domain/workflow/workflow.js';
+import { parseDurationMs } from '../../shared/domain/link/reminder-schedule.js';
 import { FixedClock, MemoryLinkStore, MemoryMerchantDirectory, demoMerchant, sequentialIds } from '../support/fakes.js';
 import { createLinkBody } from '../support/fixtures.js';
 

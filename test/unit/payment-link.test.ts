@@ -1,14 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { ForbiddenError, InvalidTransitionError, NotFoundError, ValidationError, VersionConflictError } from '../../shared/domain/errors.js';
-import {
-  applyLinkEvent,
-  cancelPaymentLink,
-  createPaymentLink,
-  getOwnLink,
-  toResource,
-  type PaymentLink,
-} from '../../shared/domain/payment-link.js';
-import { paymentLinkResourceSchema, type CreatePaymentLinkInput } from '../../shared/domain/schemas.js';
+import { applyLinkEvent } from '../../shared/domain/link/write.js';
+import { cancelPaymentLink, createPaymentLink, getOwnLink } from '../../shared/domain/link/commands.js';
+import { toResource } from '../../shared/domain/link/resource.js';
+import type { PaymentLink } from '../../shared/domain/link/model.js';
+import { paymentLinkResourceSchema, type CreatePaymentLinkInput } from '../../shared/domain/link/schemas.js';
 import { FixedClock, MemoryLinkStore, demoMerchant, sequentialIds } from '../support/fakes.js';
 import { PURSE_CREATE_EXAMPLE, createLinkBody } from '../support/fixtures.js';
 

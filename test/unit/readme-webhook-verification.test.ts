@@ -9,8 +9,9 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { deliveryHeaders, webhooksForLinkChange, type WebhookDelivery } from '../../shared/domain/merchant-webhooks.js';
-import { createPaymentLink, type PaymentLink } from '../../shared/domain/payment-link.js';
+import { deliveryHeaders, webhooksForLinkChange, type WebhookDelivery } from '../../shared/domain/merchant-webhooks/delivery.js';
+import { createPaymentLink } from '../../shared/domain/link/commands.js';
+import type { PaymentLink } from '../../shared/domain/link/model.js';
 import { FixedClock, MemoryLinkStore, demoMerchant, sequentialIds } from '../support/fakes.js';
 import { createLinkBody } from '../support/fixtures.js';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ValidationError } from '../../shared/domain/errors.js';
-import { createPaymentLinkSchema, listPaymentLinksQuerySchema } from '../../shared/domain/schemas.js';
+import { createPaymentLinkSchema, listPaymentLinksQuerySchema } from '../../shared/domain/link/schemas.js';
 import { parseOrThrow, toPointer } from '../../shared/domain/validate.js';
 import { PURSE_CREATE_EXAMPLE, createLinkBody } from '../support/fixtures.js';
 

@@ -2,8 +2,8 @@ import { SESv2Client, SendEmailCommand } from '@aws-sdk/client-sesv2';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SesMailer, sendEmailInput } from '../../shared/adapters/ses-mailer.js';
-import { decodeTagValue } from '../../shared/domain/bounces.js';
-import type { OutgoingEmail } from '../../shared/domain/notifications.js';
+import { decodeTagValue } from '../../shared/domain/notifications/bounces.js';
+import type { OutgoingEmail } from '../../shared/domain/ports.js';
 
 const email: OutgoingEmail = {
   to: 'jane@example.com',

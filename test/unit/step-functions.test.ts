@@ -2,7 +2,7 @@ import { ExecutionAlreadyExists, ExecutionDoesNotExist, InvalidArn, SFNClient, S
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SfnWorkflowEngine, executionArn, startExecutionInput, stopExecutionInput } from '../../shared/adapters/step-functions.js';
-import type { WorkflowInput } from '../../shared/domain/workflow.js';
+import type { WorkflowInput } from '../../shared/domain/workflow/workflow.js';
 
 const STATE_MACHINE = 'arn:aws:states:eu-west-1:123456789012:stateMachine:PaylinkLinkWorkflow-abc';
 const LINK = '0b0e4c1e-6a55-4c55-9d43-3f1b1c2d9e7a';

@@ -3,14 +3,9 @@ import { createHmac } from 'node:crypto';
 import type { Context, SQSEvent } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { makeHandler } from '../../functions/merchant-webhook-sender/handler.js';
-import { ATTEMPT_TIMEOUT_MS, RETRY_SCHEDULE_SECONDS, type AttemptResult, type DeliveryMessage, type WebhookDelivery } from '../../shared/domain/merchant-webhooks.js';
-import {
-  AttemptNotRecordedError,
-  DeliveryNotYetRecordedError,
-  MAX_QUEUE_DELAY_SECONDS,
-  sendDelivery,
-  type SendOutcome,
-} from '../../shared/domain/webhook-sending.js';
+import { ATTEMPT_TIMEOUT_MS, RETRY_SCHEDULE_SECONDS, type AttemptResult, type WebhookDelivery } from '../../shared/domain/merchant-webhooks/delivery.js';
+import type { DeliveryMessage } from '../../shared/domain/ports.js';
+import { AttemptNotRecordedError, DeliveryNotYetRecordedError, MAX_QUEUE_DELAY_SECONDS, sendDelivery, type SendOutcome } from '../../shared/domain/merchant-webhooks/sending.js';
 import { createLogger } from '../../shared/logger.js';
 import { FixedClock } from '../support/fakes.js';
 import { FakeWebhookHttp, MemoryDeliveryQueue, MemoryDeliveryStore, MemorySecretStore } from '../support/webhook-fakes.js';

@@ -4,30 +4,14 @@
  * computes the whole schedule up front and passes it as the execution input, so the state machine
  * needs no extra task to compute it (each state transition is billed).
  */
-import { notificationId, type Channel, type NotificationQueue } from './notifications.js';
-import { applyLinkEvent, type PaymentLink } from './payment-link.js';
-import type { Clock, LinkStore } from './ports.js';
+import { notificationId, type Channel } from '../notifications/notifications.js';
+import type { NotificationQueue } from '../ports.js';
+import { applyLinkEvent } from '../link/write.js';
+import type { PaymentLink } from '../link/model.js';
+import type { Clock, LinkStore } from '../ports.js';
+import { parseDurationMs, type ReminderPolicy } from '../link/reminder-schedule.js';
 
 export const GRACE_PERIOD_SECONDS = 15 * 60;
-export const MAX_REMINDERS = 5;
-
-/** ISO 8601 durations as merchants write them for reminders: PnDTnHnMnS (weeks, months, years refused). */
-const DURATION = /^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$/;
-
-export function parseDurationMs(duration: string): number | undefined {
-  const m = DURATION.exec(duration);
-  if (!m || duration === 'P' || duration.endsWith('T')) return undefined;
-  const [, d, h, min, s] = m.map((x) => (x === undefined ? 0 : Number(x)));
-  return ((((d ?? 0) * 24 + (h ?? 0)) * 60 + (min ?? 0)) * 60 + (s ?? 0)) * 1000;
-}
-
-export interface ReminderPolicy {
-  /** Durations before expiry, e.g. ['PT24H']. */
-  before_expiry: string[];
-  /** Only for links that live at least this long (e.g. 'PT48H'); undefined: always. */
-  min_lifetime?: string;
-}
-
 export interface WorkflowInput {
   payment_link_id: string;
   /** Future reminder times, earliest first (ISO 8601). */
@@ -68,13 +52,6 @@ export function workflowInput(link: PaymentLink, merchantDefault: ReminderPolicy
     expires_at: link.expires_at,
     grace_seconds: GRACE_PERIOD_SECONDS,
   };
-}
-
-export interface WorkflowEngine {
-  /** Starts the link's execution (named after the link: a repeated start is a no-op). */
-  start(input: WorkflowInput): Promise<void>;
-  /** Stops it (the link was paid or cancelled); stopping a finished one is a no-op. */
-  stop(paymentLinkId: string): Promise<void>;
 }
 
 // ── Tasks ─────────────────────────────────────────────────────────────────────────────────────

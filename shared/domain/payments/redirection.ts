@@ -2,7 +2,7 @@
  * The signed redirection (`purse-redirection-data`): a compact JWS whose claims tell the merchant
  * how the shopper's attempt ended. Merchants verify it with the keys at GET /payment/v2/jwks.
  */
-import type { AuthorizationStatus } from './link-status.js';
+import type { AuthorizationStatus } from '../link/status.js';
 
 export interface RedirectionClaims {
   payment_link_id: string;
@@ -24,9 +24,3 @@ export interface PublicJwk {
   [member: string]: unknown;
 }
 
-export interface RedirectionSigner {
-  /** Signs the claims for `audience` (the merchant's entity id), with iat and exp. */
-  sign(claims: RedirectionClaims, audience: string): Promise<string>;
-  /** Every key that may have signed a live token: the current one first, the previous during rotation. */
-  publicKeys(): Promise<PublicJwk[]>;
-}

@@ -2,8 +2,8 @@
  * Merchant authentication: OAuth2 client credentials for tokens (RFC 6749 §4.4), and for every
  * /payment/v2 call both the API key and a Bearer token of the same merchant.
  */
-import { ForbiddenError, OAuthError, UnauthorizedError } from './errors.js';
-import type { AccessTokens, Merchant, MerchantDirectory } from './ports.js';
+import { ForbiddenError, OAuthError, UnauthorizedError } from '../errors.js';
+import type { AccessTokens, Merchant, MerchantDirectory } from '../ports.js';
 import { UNKNOWN_CLIENT_HASH, apiKeyDigest, verifySecret } from './secret-hash.js';
 
 export const ACCESS_TOKEN_TTL_SECONDS = 3600;

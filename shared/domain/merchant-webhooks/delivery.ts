@@ -4,8 +4,8 @@
  * what happens after each attempt (retry schedule, Retry-After, 410). Ports at the end.
  */
 import { createHash, createHmac } from 'node:crypto';
-import type { PaymentLink, PublicUrls } from './payment-link.js';
-import { toResource } from './payment-link.js';
+import type { PaymentLink, PublicUrls } from '../link/model.js';
+import { toResource } from '../link/resource.js';
 
 export type MerchantWebhookType = 'payment_link.status_changed' | 'payment.status_changed';
 
@@ -233,61 +233,3 @@ export function deliveryView(d: WebhookDelivery) {
   };
 }
 
-// ── Ports ─────────────────────────────────────────────────────────────────────────────────────
-
-export interface DeliveryStore {
-  /** Creates the delivery unless one with its event id exists; returns the stored one either way. */
-  createIfAbsent(delivery: WebhookDelivery): Promise<WebhookDelivery>;
-  get(paymentLinkId: string, eventId: string): Promise<WebhookDelivery | undefined>;
-  /** Oldest first. */
-  listForLink(paymentLinkId: string): Promise<WebhookDelivery[]>;
-  /** Conditional on `expectedVersion`; VersionConflictError otherwise. */
-  update(delivery: WebhookDelivery, expectedVersion: number): Promise<void>;
-}
-
-/**
- * Endpoints that answered 410 Gone: no scheduled delivery is attempted to them until the merchant
- * replays an event there successfully (which clears the mark).
- */
-export interface EndpointHealth {
-  goneSince(entityId: string, url: string): Promise<string | undefined>;
-  markGone(entityId: string, url: string, at: Date): Promise<void>;
-  clear(entityId: string, url: string): Promise<void>;
-}
-
-/** Finds a delivery's link from its event id alone (the replay API is given only that). */
-export interface DeliveryLocator {
-  locate(eventId: string): Promise<{ payment_link_id: string; entity_id: string } | undefined>;
-}
-
-/** A message on the merchant-webhook queue: which delivery to attempt, and not before when. */
-export interface DeliveryMessage {
-  event_id: string;
-  payment_link_id: string;
-  not_before?: string;
-  manual?: boolean;
-}
-
-export interface DeliveryQueue {
-  /** SQS caps delays at 15 minutes; longer waits are chained by the sender. */
-  enqueue(message: DeliveryMessage, delaySeconds?: number): Promise<void>;
-}
-
-export interface WebhookHttp {
-  /** POSTs without following redirects, with a timeout; never throws for HTTP or network failures. */
-  post(url: string, headers: Record<string, string>, body: string, timeoutMs: number): Promise<AttemptResult>;
-}
-
-export interface MerchantSecret {
-  secret: string;
-  created_at: string;
-  /** Set on the previous secret at rotation: it signs until then. */
-  expires_at?: string;
-}
-
-export interface MerchantSecretStore {
-  /** Current secret first, then any previous one still in its grace period. */
-  signingSecrets(entityId: string, now: Date): Promise<string[]>;
-  /** A new current secret; the old one signs for SECRET_ROTATION_GRACE_MS more. */
-  rotate(entityId: string, now: Date): Promise<{ secret: string; previous_expires_at: string | null }>;
-}

@@ -7,8 +7,8 @@
  * ids, statuses and versions only, never personal data (no email, phone, name or address).
  */
 import { z } from 'zod';
-import { DETAIL_TYPES } from './link-events.js';
-import { AUTHORIZATION_STATUSES, LINK_STATUSES, TERMINAL_STATUSES, type LinkStatus } from './link-status.js';
+import { DETAIL_TYPES } from './events.js';
+import { AUTHORIZATION_STATUSES, LINK_STATUSES, TERMINAL_STATUSES, type LinkStatus } from './status.js';
 
 export type DetailType = (typeof DETAIL_TYPES)[keyof typeof DETAIL_TYPES];
 

@@ -9,9 +9,10 @@
  * accents outside that alphabet are replaced. The customer's name never appears in an SMS, which
  * anyone holding the phone can read.
  */
-import { findCurrency } from './currencies.js';
-import type { MessageRenderer, NotificationKind, RenderedEmail } from './notifications.js';
-import type { PaymentLink } from './payment-link.js';
+import { findCurrency } from '../currencies.js';
+import type { MessageRenderer, RenderedEmail } from '../ports.js';
+import type { NotificationKind } from './notifications.js';
+import type { PaymentLink } from '../link/model.js';
 
 type Language = 'en' | 'fr';
 

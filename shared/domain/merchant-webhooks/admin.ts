@@ -1,14 +1,9 @@
 /** What a merchant can do about its webhooks: read the delivery log, replay, rotate the secret. */
-import { NotFoundError } from './errors.js';
-import {
-  deliveryView,
-  type DeliveryLocator,
-  type DeliveryQueue,
-  type DeliveryStore,
-  type MerchantSecretStore,
-} from './merchant-webhooks.js';
-import { getOwnLink } from './payment-link.js';
-import type { Clock, LinkStore, Merchant } from './ports.js';
+import { NotFoundError } from '../errors.js';
+import { deliveryView } from './delivery.js';
+import type { DeliveryLocator, DeliveryQueue, DeliveryStore, MerchantSecretStore } from '../ports.js';
+import { getOwnLink } from '../link/commands.js';
+import type { Clock, LinkStore, Merchant } from '../ports.js';
 
 export async function listDeliveries(linkId: string, merchant: Merchant, deps: { links: LinkStore; deliveries: DeliveryStore }) {
   const link = await getOwnLink(linkId, merchant, deps.links);

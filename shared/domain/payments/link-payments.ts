@@ -3,21 +3,19 @@
  * provider's payment notifications, settling late payments, and the signed return to the merchant.
  * Pure domain code over ports; every change is a conditional write through updateLink.
  */
-import type { ClientSessionState, PaymentProvider, ProviderEvent, ProviderRegistry } from '../providers/payment-provider.js';
-import { NotFoundError } from './errors.js';
-import { TERMINAL_STATUSES, transition, type AuthorizationStatus, type LinkStatus } from './link-status.js';
-import { updateLink, type PaymentLink, type PaymentRecord, type PublicUrls } from './payment-link.js';
-import type { Clock, LinkStore, MerchantDirectory } from './ports.js';
-import type { RedirectionClaims, RedirectionSigner } from './redirection.js';
+import type { ClientSessionState, PaymentProvider, ProviderEvent, ProviderRegistry } from '../../providers/payment-provider.js';
+import { NotFoundError } from '../errors.js';
+import { TERMINAL_STATUSES, transition, type AuthorizationStatus, type LinkStatus } from '../link/status.js';
+import { updateLink } from '../link/write.js';
+import { customerUrl, type PaymentLink, type PaymentRecord, type PublicUrls } from '../link/model.js';
+import type { Clock, LinkStore, MerchantDirectory } from '../ports.js';
+import type { RedirectionClaims } from './redirection.js';
+import type { RedirectionSigner } from '../ports.js';
 
 /** How many applied provider event ids a link remembers (far more than one link ever receives). */
 const REMEMBERED_EVENT_IDS = 100;
 
 const FINAL: ReadonlySet<AuthorizationStatus> = new Set(['AUTHORIZED', 'REFUSED', 'ABORTED']);
-
-export function customerUrl(linkId: string, urls: PublicUrls): string {
-  return `${urls.payBaseUrl}/payment-links/${linkId}`;
-}
 
 export function returnUrl(linkId: string, urls: PublicUrls): string {
   return `${urls.payBaseUrl}/payment-links/${linkId}/return`;
@@ -72,7 +70,7 @@ export async function openForPayment(linkId: string, deps: OpenDeps): Promise<Op
     currency: found.currency,
     capture_mode: found.capture_mode,
     return_url: returnUrl(found.id, deps.urls),
-    retry_url: customerUrl(found.id, deps.urls),
+    retry_url: customerUrl(deps.urls, found.id),
     locale: found.customer?.locale ?? 'en',
     merchant_display_name: merchant?.display_name ?? found.entity_id,
     order_reference: found.order.reference,

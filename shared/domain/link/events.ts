@@ -3,8 +3,8 @@
  * and new images from the table's stream. Event ids are derived from the link id and version, so a
  * redelivered stream record produces the same ids, never new ones.
  */
-import type { PaymentLink } from './payment-link.js';
-import type { BusEvent } from './ports.js';
+import type { PaymentLink } from './model.js';
+import type { BusEvent } from '../ports.js';
 
 export const EVENT_SOURCE = 'paylink';
 export const DETAIL_TYPES = {

@@ -1,11 +1,7 @@
 /** What the redirection-key rotator does with the stored key list. Pure apart from key generation. */
-export type RotationAction = 'ensure' | 'rotate';
+import type { KeyRing } from '../ports.js';
 
-export interface KeyRing<K extends { kid: string }> {
-  read(): Promise<K[]>;
-  write(keys: K[]): Promise<void>;
-  rotate(current: K[]): Promise<K[]>;
-}
+export type RotationAction = 'ensure' | 'rotate';
 
 /**
  * `ensure` (run at every deployment) creates the first key only when there is none; `rotate`

@@ -5,7 +5,7 @@
  * rejected by name so that a typo never silently drops data.
  */
 import { z } from 'zod';
-import { AUTHORIZATION_STATUSES, LINK_STATUSES } from './link-status.js';
+import { AUTHORIZATION_STATUSES, LINK_STATUSES } from './status.js';
 
 const text = (max = 255) => z.string().min(1).max(max);
 const isoDateTime = () => z.iso.datetime({ offset: true });

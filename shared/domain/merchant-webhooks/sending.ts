@@ -12,22 +12,10 @@
  * back and the follow-up is recognised as stale; if the enqueue fails nothing is written and the
  * message comes back. Either way the schedule cannot silently stop.
  */
-import { VersionConflictError } from './errors.js';
-import {
-  afterAttempt,
-  ATTEMPT_TIMEOUT_MS,
-  deliveryHeaders,
-  type AttemptResult,
-  type DeliveryMessage,
-  type DeliveryQueue,
-  type DeliveryState,
-  type DeliveryStore,
-  type EndpointHealth,
-  type MerchantSecretStore,
-  type WebhookDelivery,
-  type WebhookHttp,
-} from './merchant-webhooks.js';
-import type { Clock } from './ports.js';
+import { VersionConflictError } from '../errors.js';
+import { afterAttempt, ATTEMPT_TIMEOUT_MS, deliveryHeaders, type AttemptResult, type DeliveryState, type WebhookDelivery } from './delivery.js';
+import type { DeliveryMessage, DeliveryQueue, DeliveryStore, EndpointHealth, MerchantSecretStore, WebhookHttp } from '../ports.js';
+import type { Clock } from '../ports.js';
 
 /** SQS's maximum DelaySeconds; longer waits are chained. */
 export const MAX_QUEUE_DELAY_SECONDS = 900;

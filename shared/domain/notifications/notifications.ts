@@ -4,10 +4,12 @@
  * recorded on the link in the same conditional write as the outcome), skips suppressed addresses,
  * and records SENT / SUPPRESSED. The stream then publishes `Payment Link Notification Sent`.
  */
-import { InvalidTransitionError, NotFoundError, DomainError } from './errors.js';
-import { TERMINAL_STATUSES } from './link-status.js';
-import { getOwnLink, updateLink, type PaymentLink, type PublicUrls } from './payment-link.js';
-import type { Clock, LinkStore, Merchant, MerchantDirectory } from './ports.js';
+import { InvalidTransitionError, NotFoundError, DomainError } from '../errors.js';
+import { TERMINAL_STATUSES } from '../link/status.js';
+import { getOwnLink } from '../link/commands.js';
+import { updateLink } from '../link/write.js';
+import { customerUrl, smsNumber, type PaymentLink, type PublicUrls } from '../link/model.js';
+import type { Clock, LinkStore, Mailer, Merchant, MerchantDirectory, MessageRenderer, NotificationQueue, SmsSender, SuppressionList } from '../ports.js';
 
 export const CHANNELS = ['EMAIL', 'SMS'] as const;
 export type Channel = (typeof CHANNELS)[number];
@@ -41,52 +43,8 @@ export function notificationId(linkId: string, channel: Channel, kind: Notificat
   return [linkId, channel, kind, discriminator].filter(Boolean).join(':');
 }
 
-/** The customer's mobile number for SMS: customer.mobile_phone_number, else the billing address's. */
-export function smsNumber(link: Pick<PaymentLink, 'customer' | 'order'>): string | undefined {
-  return link.customer?.mobile_phone_number ?? link.order.billing_address?.mobile_phone_number;
-}
-
 export function addressFor(link: PaymentLink, channel: Channel): string | undefined {
   return channel === 'EMAIL' ? link.customer?.email : smsNumber(link);
-}
-
-// ── Ports ─────────────────────────────────────────────────────────────────────────────────────
-
-export interface OutgoingEmail {
-  to: string;
-  subject: string;
-  html: string;
-  text: string;
-  /** Message tags (SES EmailTags): how a bounce finds its merchant and link again. */
-  tags: Record<string, string>;
-}
-
-export interface Mailer {
-  send(email: OutgoingEmail): Promise<{ message_id: string }>;
-}
-
-export interface SmsSender {
-  send(sms: { phone_number: string; message: string }): Promise<{ message_id: string }>;
-}
-
-export interface SuppressionList {
-  isSuppressed(entityId: string, address: string): Promise<boolean>;
-  suppress(entityId: string, address: string, reason: string, at: Date): Promise<void>;
-}
-
-export interface NotificationQueue {
-  enqueue(request: NotificationRequest): Promise<void>;
-}
-
-export interface RenderedEmail {
-  subject: string;
-  html: string;
-  text: string;
-}
-
-export interface MessageRenderer {
-  email(link: PaymentLink, context: { merchantName: string; customerUrl: string; kind: NotificationKind }): RenderedEmail;
-  sms(link: PaymentLink, context: { merchantName: string; customerUrl: string; kind: NotificationKind }): string;
 }
 
 // ── The notifier ──────────────────────────────────────────────────────────────────────────────
@@ -131,7 +89,7 @@ export async function processNotification(request: NotificationRequest, deps: No
     const merchant = await deps.merchants.getMerchant(link.entity_id);
     const context = {
       merchantName: merchant?.display_name ?? link.entity_id,
-      customerUrl: `${deps.urls().payBaseUrl}/payment-links/${link.id}`,
+      customerUrl: customerUrl(deps.urls(), link.id),
       kind: request.kind,
     };
     const sent =

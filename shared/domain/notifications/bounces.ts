@@ -12,8 +12,8 @@
  * with `:`, an entity id with a dot) are sent base64url-encoded behind a prefix, reversibly.
  */
 import { z } from 'zod';
-import type { Clock } from './ports.js';
-import type { SuppressionList } from './notifications.js';
+import type { Clock } from '../ports.js';
+import type { SuppressionList } from '../ports.js';
 
 // ── Message tags ──────────────────────────────────────────────────────────────────────────────
 

@@ -5,8 +5,8 @@
  * A 5xx is not remembered, so the caller can retry it with the same key.
  */
 import { createHash } from 'node:crypto';
-import { IdempotencyConflictError, MalformedRequestError } from './errors.js';
-import type { Clock, IdempotencyStore, StoredResponse } from './ports.js';
+import { IdempotencyConflictError, MalformedRequestError } from '../errors.js';
+import type { Clock, IdempotencyStore, StoredResponse } from '../ports.js';
 
 export const IDEMPOTENCY_WINDOW_MS = 24 * 60 * 60 * 1000;
 const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
