@@ -1,12 +1,13 @@
 /**
  * The sandbox PSP's hosted pages: plain, accessible HTML (no script), in English or French.
- * Every interpolated value goes through `esc`.
+ * Every interpolated value goes through `esc`; the language and the amount's format are chosen
+ * from the session's locale the way Paylink's own pages and emails choose them (shared/format).
  */
 import { createHash } from 'node:crypto';
-import { findCurrency } from '../../shared/domain/currencies.js';
+import { escapeHtml as esc } from '../../shared/format/html.js';
+import { resolveLocale, type Language as Lang } from '../../shared/format/locale.js';
+import { formatAmount } from '../../shared/format/money.js';
 import type { CardField, CardFieldError } from './cards.js';
-
-export type Lang = 'en' | 'fr';
 
 /** Why a payment was refused, for the page that says so. */
 export type RefusalReason = 'declined' | 'unknown_card' | 'challenge_failed' | 'not_confirmed';
@@ -134,37 +135,15 @@ const STYLE =
   '.error{color:#b00020}[aria-invalid=true]{border:2px solid #b00020}.note{color:#555;font-size:.9rem}';
 const STYLE_HASH = `'sha256-${createHash('sha256').update(STYLE).digest('base64')}'`;
 
-export function esc(value: string): string {
-  return value.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+interface Localised {
+  lang: Lang;
+  amount: string;
 }
 
-/** en or fr from a BCP 47 tag, plus the tag to format numbers with (English for other languages). */
-export function pageLanguage(locale: string): { lang: Lang; numberLocale: string } {
-  let canonical: string | undefined;
-  try {
-    canonical = Intl.getCanonicalLocales(locale)[0];
-  } catch {
-    canonical = undefined;
-  }
-  const language = canonical?.split('-')[0];
-  if (canonical && (language === 'en' || language === 'fr')) return { lang: language, numberLocale: canonical };
-  return { lang: 'en', numberLocale: 'en' };
-}
-
-/** Minor units to a localised amount with the currency's own number of decimals (ISO 4217). */
-export function formatAmount(amount: number, currency: string, locale: string): string {
-  const digits = findCurrency(currency)?.exponent ?? 2;
-  const major = amount / 10 ** digits;
-  try {
-    return new Intl.NumberFormat(pageLanguage(locale).numberLocale, {
-      style: 'currency',
-      currency,
-      minimumFractionDigits: digits,
-      maximumFractionDigits: digits,
-    }).format(major);
-  } catch {
-    return `${major.toFixed(digits)} ${currency}`;
-  }
+/** The copy's language and the session's amount as the shopper reads it. */
+function localised(ctx: PageContext): Localised {
+  const { language, locale } = resolveLocale(ctx.locale);
+  return { lang: language, amount: formatAmount(ctx.amount, ctx.currency, locale) };
 }
 
 /**
@@ -204,11 +183,11 @@ function layout(lang: Lang, title: string, main: string): string {
   ].join('\n');
 }
 
-function summary(ctx: PageContext, lang: Lang): string {
+function summary(ctx: PageContext, { lang, amount }: Localised): string {
   const m = MESSAGES[lang];
   return [
     '<dl>',
-    `<dt>${esc(m.amount)}</dt><dd>${esc(formatAmount(ctx.amount, ctx.currency, ctx.locale))}</dd>`,
+    `<dt>${esc(m.amount)}</dt><dd>${esc(amount)}</dd>`,
     `<dt>${esc(m.order)}</dt><dd>${esc(ctx.orderReference)}</dd>`,
     '</dl>',
   ].join('\n');
@@ -231,13 +210,13 @@ const FIELDS: ReadonlyArray<{ name: CardField; autocomplete: string; numeric: bo
  * field) and next to each field; the card number and CVC are never echoed back.
  */
 export function paymentFormPage(ctx: PageContext, errors: CardFieldError[] = [], values: Partial<Record<CardField, string>> = {}): string {
-  const { lang } = pageLanguage(ctx.locale);
-  const m = MESSAGES[lang];
+  const view = localised(ctx);
+  const m = MESSAGES[view.lang];
   const errorText = (e: CardFieldError) => m.fieldError[e.code](m.labels[e.field]);
   const byField = new Map(errors.map((e) => [e.field, e]));
   const keep = new Set<CardField>(['expiry_month', 'expiry_year', 'holder_name']);
 
-  const parts: string[] = [`<h1>${esc(m.payTitle(ctx.merchant))}</h1>`, `<p class="note">${esc(m.sandboxNote)}</p>`, summary(ctx, lang)];
+  const parts: string[] = [`<h1>${esc(m.payTitle(ctx.merchant))}</h1>`, `<p class="note">${esc(m.sandboxNote)}</p>`, summary(ctx, view)];
   if (errors.length > 0) {
     parts.push(
       '<div role="alert" aria-labelledby="error-summary-title">',
@@ -269,24 +248,23 @@ export function paymentFormPage(ctx: PageContext, errors: CardFieldError[] = [],
   }
   parts.push(
     '</fieldset>',
-    `<button type="submit">${esc(m.pay(formatAmount(ctx.amount, ctx.currency, ctx.locale)))}</button>`,
+    `<button type="submit">${esc(m.pay(view.amount))}</button>`,
     '</form>',
     `<h2>${esc(m.testCards)}</h2>`,
     '<ul class="note">',
     ...m.testCardList.map(([card, outcome]) => `<li><code>${card}</code>: ${esc(outcome)}</li>`),
     '</ul>',
   );
-  return layout(lang, m.payTitle(ctx.merchant), parts.join('\n'));
+  return layout(view.lang, m.payTitle(ctx.merchant), parts.join('\n'));
 }
 
 export function challengePage(ctx: PageContext, missingChoice = false): string {
-  const { lang } = pageLanguage(ctx.locale);
-  const m = MESSAGES[lang];
-  const amount = formatAmount(ctx.amount, ctx.currency, ctx.locale);
+  const view = localised(ctx);
+  const m = MESSAGES[view.lang];
   const parts = [
     `<h1>${esc(m.challengeTitle)}</h1>`,
-    `<p>${esc(m.challengeText(amount, ctx.merchant))}</p>`,
-    summary(ctx, lang),
+    `<p>${esc(m.challengeText(view.amount, ctx.merchant))}</p>`,
+    summary(ctx, view),
   ];
   if (missingChoice) parts.push(`<p role="alert" id="challenge-error" class="error">${esc(m.challengeMissing)}</p>`);
   parts.push(
@@ -301,29 +279,29 @@ export function challengePage(ctx: PageContext, missingChoice = false): string {
     `<button type="submit">${esc(m.continue)}</button>`,
     '</form>',
   );
-  return layout(lang, m.challengeTitle, parts.join('\n'));
+  return layout(view.lang, m.challengeTitle, parts.join('\n'));
 }
 
 export function refusedPage(ctx: PageContext, reason: RefusalReason, retryUrl: string): string {
-  const { lang } = pageLanguage(ctx.locale);
-  const m = MESSAGES[lang];
+  const view = localised(ctx);
+  const m = MESSAGES[view.lang];
   const main = [
     `<h1>${esc(m.refusedTitle)}</h1>`,
     `<p role="status">${esc(m.refused[reason])}</p>`,
-    summary(ctx, lang),
+    summary(ctx, view),
     `<p><a href="${esc(retryUrl)}">${esc(m.tryAgain)}</a></p>`,
   ].join('\n');
-  return layout(lang, m.refusedTitle, main);
+  return layout(view.lang, m.refusedTitle, main);
 }
 
 /** Shown when a session that already has an authorized or in-progress attempt is opened again. */
 export function outcomePage(ctx: PageContext, outcome: 'authorized' | 'processing', continueUrl: string): string {
-  const { lang } = pageLanguage(ctx.locale);
-  const m = MESSAGES[lang];
+  const view = localised(ctx);
+  const m = MESSAGES[view.lang];
   const title = outcome === 'authorized' ? m.authorizedTitle : m.processingTitle;
   const text = outcome === 'authorized' ? m.authorizedText : m.processingText;
-  const main = [`<h1>${esc(title)}</h1>`, `<p role="status">${esc(text)}</p>`, summary(ctx, lang), `<p><a href="${esc(continueUrl)}">${esc(m.continue)}</a></p>`].join('\n');
-  return layout(lang, title, main);
+  const main = [`<h1>${esc(title)}</h1>`, `<p role="status">${esc(text)}</p>`, summary(ctx, view), `<p><a href="${esc(continueUrl)}">${esc(m.continue)}</a></p>`].join('\n');
+  return layout(view.lang, title, main);
 }
 
 export function notFoundPage(): string {

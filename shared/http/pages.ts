@@ -3,9 +3,11 @@
  * by the link's customer.locale (then Accept-Language), English by default. A page shows only the
  * link it is about, and only what a shopper needs: merchant, amount, order reference.
  */
+import { escapeHtml } from '../format/html.js';
+import { resolveLocale, type Language } from '../format/locale.js';
 import type { ApiResult } from './api.js';
 
-export type PageLocale = 'en' | 'fr';
+export type PageLocale = Language;
 
 const MESSAGES = {
   en: {
@@ -46,24 +48,9 @@ const MESSAGES = {
 
 export type PageKind = 'notFound' | 'paid' | 'inProgress' | 'expired' | 'cancelled' | 'error';
 
+/** The page's language: the link's customer.locale, then Accept-Language (see shared/format/locale.ts). */
 export function pageLocale(customerLocale: string | undefined, acceptLanguage: string | undefined): PageLocale {
-  const candidates = [customerLocale, ...(acceptLanguage ?? '').split(',').map((part) => part.split(';')[0]?.trim())];
-  for (const tag of candidates) {
-    const lang = tag?.toLowerCase().split('-')[0];
-    if (lang === 'fr' || lang === 'en') return lang;
-  }
-  return 'en';
-}
-
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
-}
-
-export function formatAmount(minorUnits: number, currency: string, exponent: number, locale: PageLocale): string {
-  const tag = locale === 'fr' ? 'fr-FR' : 'en-GB';
-  return new Intl.NumberFormat(tag, { style: 'currency', currency, minimumFractionDigits: exponent, maximumFractionDigits: exponent }).format(
-    minorUnits / 10 ** exponent,
-  );
+  return resolveLocale(customerLocale, acceptLanguage).language;
 }
 
 export interface PageDetails {

@@ -9,12 +9,12 @@
  * accents outside that alphabet are replaced. The customer's name never appears in an SMS, which
  * anyone holding the phone can read.
  */
-import { findCurrency } from '../currencies.js';
+import { escapeHtml } from '../../format/html.js';
+import { resolveLocale, type Language } from '../../format/locale.js';
+import { formatAmount } from '../../format/money.js';
 import type { MessageRenderer, RenderedEmail } from '../ports.js';
 import type { NotificationKind } from './notifications.js';
 import type { PaymentLink } from '../link/model.js';
-
-type Language = 'en' | 'fr';
 
 interface Copy {
   subject(kind: NotificationKind, merchant: string): string;
@@ -89,48 +89,6 @@ const COPY: Record<Language, Copy> = {
   },
 };
 
-/** The copy's language and the BCP 47 tag to format with (the customer's own tag when its language is supported). */
-export function resolveLocale(tag: string | undefined): { language: Language; locale: string } {
-  if (tag) {
-    let canonical: string | undefined;
-    try {
-      canonical = Intl.getCanonicalLocales(tag)[0];
-    } catch {
-      canonical = undefined;
-    }
-    const language = (canonical ?? tag).split('-')[0]!.toLowerCase();
-    if (language === 'en' || language === 'fr') {
-      const usable = canonical !== undefined && Intl.DateTimeFormat.supportedLocalesOf(canonical).length > 0;
-      return { language, locale: usable ? canonical! : language };
-    }
-  }
-  return { language: 'en', locale: 'en' };
-}
-
-/** Minor units as an exact decimal string ("12345", 2 → "123.45"), so no float rounding reaches Intl. */
-function toDecimalString(minor: number, exponent: number): `${number}` {
-  const sign = minor < 0 ? '-' : '';
-  const digits = Math.abs(Math.trunc(minor)).toString().padStart(exponent + 1, '0');
-  const whole = exponent > 0 ? digits.slice(0, -exponent) : digits;
-  const fraction = exponent > 0 ? `.${digits.slice(-exponent)}` : '';
-  return `${sign}${whole}${fraction}` as `${number}`;
-}
-
-export function formatAmount(minor: number, currency: string, locale: string): string {
-  const exponent = findCurrency(currency)?.exponent ?? 2;
-  const decimal = toDecimalString(minor, exponent);
-  try {
-    return new Intl.NumberFormat(locale, {
-      style: 'currency',
-      currency,
-      minimumFractionDigits: exponent,
-      maximumFractionDigits: exponent,
-    }).format(decimal);
-  } catch {
-    return `${decimal} ${currency}`;
-  }
-}
-
 /** Date and time in UTC for the locale, without the zone (the copy adds "UTC"). */
 export function formatExpiry(iso: string, locale: string, style: 'long' | 'short'): string {
   const options: Intl.DateTimeFormatOptions =
@@ -144,10 +102,6 @@ export function formatExpiry(iso: string, locale: string, style: 'long' | 'short
 function singleLine(value: string): string {
   // eslint-disable-next-line no-control-regex
   return value.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, ' ').replace(/\s+/g, ' ').trim();
-}
-
-export function escapeHtml(value: string): string {
-  return value.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 }
 
 // ── SMS alphabet ──────────────────────────────────────────────────────────────────────────────
