@@ -10,7 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { encodeTagValue, type SesFeedbackEvent, type SnsEnvelope } from '../shared/domain/notifications/bounces.js';
 import type { Mailer, OutgoingEmail } from '../shared/domain/ports.js';
 import type { Clock } from '../shared/domain/ports.js';
-import { systemClock } from '../shared/deps.js';
+import { systemClock } from '../shared/app/ambient.js';
 import { createLogger, type Logger } from '../shared/logger.js';
 
 export const SIMULATOR_ADDRESSES = {

@@ -1,91 +1,48 @@
 /**
- * The embedded local sandbox: every function in one Node process, on real local stand-ins.
- * dynalite (on disk or in memory) behind a proxy that emulates the table's stream, the same
- * handlers that run on Lambda behind an HTTP server that speaks API Gateway's proxy events.
+ * The embedded local sandbox: every function of the manifest in one Node process, on real local
+ * stand-ins: dynalite (on disk or in memory) behind a proxy that emulates the table's stream,
+ * local-aws-sqs with the manifest's queues, aws-ses-v2-local, the local Step Functions runner, an
+ * SMS outbox, an in-process bus, and the built-in payment provider; the same handlers that run on
+ * Lambda behind an HTTP server that speaks API Gateway's proxy events (sandbox/functions.ts wires
+ * them by trigger, sandbox/server.ts serves them).
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { mkdirSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
-import { DynamoDBClient, ScanCommand, type AttributeValue, type ScanCommandOutput } from '@aws-sdk/client-dynamodb';
-import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { linkFromItem } from '../shared/adapters/link-store.js';
-import { workflowInput } from '../shared/domain/workflow/workflow.js';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import dynalite from 'dynalite';
-import { makeHandler as cancelPaymentLink } from '../functions/cancel-payment-link/handler.js';
-import { makeHandler as createPaymentLink } from '../functions/create-payment-link/handler.js';
-import { makeHandler as getPaymentLink } from '../functions/get-payment-link/handler.js';
-import { makeHandler as listPaymentLinks } from '../functions/list-payment-links/handler.js';
-import { makeHandler as oauthToken } from '../functions/oauth-token/handler.js';
-import { makeHandler as streamDispatcher } from '../functions/stream-dispatcher/handler.js';
-import { makeHandler as merchantWebhookSender } from '../functions/merchant-webhook-sender/handler.js';
-import { makeHandler as notifier } from '../functions/notifier/handler.js';
-import { makeHandler as sesFeedback } from '../functions/ses-feedback-handler/handler.js';
-import { makeHandler as workflowExpire } from '../functions/workflow-expire/handler.js';
-import { makeHandler as workflowReminder } from '../functions/workflow-reminder/handler.js';
-import { makeHandler as resendNotification } from '../functions/resend-notification/handler.js';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
-import { SesMailer } from '../shared/adapters/ses-mailer.js';
-import { DynamoSuppressionList } from '../shared/adapters/suppression-list.js';
-import { messageRenderer } from '../shared/domain/notifications/messages.js';
-import type { Mailer } from '../shared/domain/ports.js';
-import { BounceSimulatingMailer } from './bounce-simulator.js';
-import { DEFAULT_SES_PORT, startSes, type SandboxSes } from './ses.js';
-import { SandboxSmsOutbox } from './sms-outbox.js';
-import { LocalWorkflowEngine, type WorkflowTaskHandler } from './workflow-runner.js';
-import { NodeWebhookHttp } from '../shared/adapters/webhook-http.js';
-import { makeHandler as customerPage } from '../functions/customer-page/handler.js';
-import { makeHandler as jwks } from '../functions/jwks/handler.js';
-import { makeHandler as listWebhookDeliveries } from '../functions/list-webhook-deliveries/handler.js';
-import { makeHandler as retryWebhookDelivery } from '../functions/retry-webhook-delivery/handler.js';
-import { makeHandler as rotateWebhookSecret } from '../functions/rotate-webhook-secret/handler.js';
-import { makeHandler as webhookConsumer } from '../functions/provider-webhook-consumer/handler.js';
-import { makeHandler as webhookReceiver } from '../functions/provider-webhook-receiver/handler.js';
-import { makeHandler as shopperReturn } from '../functions/shopper-return/handler.js';
-import { generateRedirectionKey, parseRedirectionKeys, type PrivateSigningJwk } from '../shared/adapters/redirection-keys.js';
-import { SqsQueue } from '../shared/adapters/sqs-queue.js';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { newMerchantWebhookSecret } from '../shared/adapters/delivery-store.js';
+import { SesMailer } from '../shared/adapters/ses-mailer.js';
+import { SqsQueue } from '../shared/adapters/sqs-queue.js';
+import { NodeWebhookHttp } from '../shared/adapters/webhook-http.js';
+import type { AppDeps } from '../shared/app/ports.js';
+import { QUEUES, QUEUE_NAMES, type QueueName } from '../shared/app/queues.js';
+import type { DeliveryMessage, Mailer, ProviderEventMessage } from '../shared/domain/ports.js';
+import type { NotificationRequest } from '../shared/domain/notifications/notifications.js';
+import type { Clock } from '../shared/domain/ports.js';
+import type { DynamoSuppressionList } from '../shared/adapters/suppression-list.js';
+import { ATTEMPT_TIMEOUT_MS } from '../shared/domain/merchant-webhooks/delivery.js';
+import { createLogger, type Logger } from '../shared/logger.js';
 import { StaticProviderRegistry } from '../shared/providers/registry.js';
 import { SandboxProvider } from '../shared/providers/sandbox-provider.js';
+import { BounceSimulatingMailer } from './bounce-simulator.js';
+import { closeServer } from './close-server.js';
+import { composeDeps } from './compose.js';
+import { DEMO_MERCHANTS } from './demo-merchants.js';
+import { startDynamo } from './dynamo.js';
+import { SandboxEventBus } from './event-bus.js';
+import { wireFunctions } from './functions.js';
+import { loadOrCreateSigningKeys, redirectionKeyRing } from './keys.js';
 import { createSandboxPsp, type SandboxPsp } from './psp/sandbox-psp.js';
 import { newWebhookSecret } from './psp/webhooks.js';
+import { resumeWorkflows } from './resume.js';
+import { createSandboxServer } from './server.js';
+import { DEFAULT_SES_PORT, startSes, type SandboxSes } from './ses.js';
+import { SandboxSmsOutbox } from './sms-outbox.js';
 import { startSqs, type SandboxSqs } from './sqs.js';
-import { SqsPoller } from './sqs-poller.js';
-import { parseSigningKeys, type SigningKey } from '../shared/adapters/access-tokens.js';
-import { composeDeps } from '../shared/adapters/compose.js';
-import type { Clock } from '../shared/domain/ports.js';
-import { ROUTES, matchPath } from '../shared/routes.js';
-import { createLogger, type Logger } from '../shared/logger.js';
-import type { AppDeps } from '../shared/deps.js';
-import { BodyTooLargeForGateway, readRequestBody, toProxyEvent, writeResult } from './api-gateway.js';
-import { DEMO_MERCHANTS } from './demo-merchants.js';
-import { SandboxEventBus } from './event-bus.js';
-import { lambdaContext } from './lambda-context.js';
-import { StreamDelivery } from './stream-delivery.js';
-import { startStreamProxy } from './stream-proxy.js';
-import { ensureTable } from './table.js';
-import { closeServer } from './close-server.js';
-
-type ApiHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
-
-const HANDLERS: Record<string, (deps: AppDeps) => ApiHandler> = {
-  jwks,
-  'list-webhook-deliveries': listWebhookDeliveries,
-  'retry-webhook-delivery': retryWebhookDelivery,
-  'rotate-webhook-secret': rotateWebhookSecret,
-  'resend-notification': resendNotification,
-  'customer-page': customerPage,
-  'shopper-return': shopperReturn,
-  'provider-webhook-receiver': webhookReceiver,
-  'oauth-token': oauthToken,
-  'create-payment-link': createPaymentLink,
-  'get-payment-link': getPaymentLink,
-  'list-payment-links': listPaymentLinks,
-  'cancel-payment-link': cancelPaymentLink,
-};
+import type { SqsPoller } from './sqs-poller.js';
+import { StreamDelivery, type StreamHandler } from './stream-delivery.js';
+import { LocalWorkflowEngine, type WorkflowTaskHandler } from './workflow-runner.js';
 
 export interface SandboxOptions {
   /** HTTP port; 0 picks a free one. */
@@ -145,52 +102,7 @@ export interface Sandbox {
   stop(): Promise<void>;
 }
 
-const STAGE = 'v1';
 const SANDBOX_FROM = 'Paylink Sandbox <links@paylink.sandbox>';
-const REGION = 'eu-west-1';
-
-function loadOrCreateSigningKeys(dataDir: string | undefined): SigningKey[] {
-  const fresh = () => JSON.stringify([{ kid: `sandbox-${randomBytes(4).toString('hex')}`, secret: randomBytes(48).toString('base64url') }]);
-  if (!dataDir) return parseSigningKeys(fresh());
-  const file = join(dataDir, 'token-keys.json');
-  if (!existsSync(file)) writeFileSync(file, fresh(), { mode: 0o600 });
-  return parseSigningKeys(readFileSync(file, 'utf8'));
-}
-
-async function loadOrCreateRedirectionKeys(dataDir: string | undefined): Promise<PrivateSigningJwk[]> {
-  if (!dataDir) return [await generateRedirectionKey()];
-  const file = join(dataDir, 'redirection-keys.json');
-  if (!existsSync(file)) writeFileSync(file, JSON.stringify([await generateRedirectionKey()]), { mode: 0o600 });
-  return parseRedirectionKeys(readFileSync(file, 'utf8'));
-}
-
-/**
- * Executions live in memory, so after a restart on kept data the open links' workflows are started
- * again (on AWS, Step Functions keeps them). Reminders already due are skipped, expiry is kept.
- */
-async function resumeWorkflows(client: DynamoDBClient, tableName: string, deps: AppDeps, logger: Logger): Promise<void> {
-  let resumed = 0;
-  let start: Record<string, AttributeValue> | undefined;
-  do {
-    const page: ScanCommandOutput = await client.send(
-      new ScanCommand({
-        TableName: tableName,
-        FilterExpression: 'SK = :link AND #status IN (:c, :o, :p)',
-        ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: { ':link': { S: 'LINK' }, ':c': { S: 'CREATED' }, ':o': { S: 'OPENED' }, ':p': { S: 'PAYMENT_IN_PROGRESS' } },
-        ...(start ? { ExclusiveStartKey: start } : {}),
-      }),
-    );
-    for (const item of page.Items ?? []) {
-      const link = linkFromItem(unmarshall(item));
-      const merchant = await deps.merchants.getMerchant(link.entity_id);
-      await deps.workflow.start(workflowInput(link, merchant?.reminder_policy, deps.clock.now()));
-      resumed += 1;
-    }
-    start = page.LastEvaluatedKey;
-  } while (start);
-  if (resumed > 0) logger.info('workflows resumed', { count: resumed });
-}
 
 function parseSchedule(value: string | undefined): number[] | undefined {
   if (!value) return undefined;
@@ -201,13 +113,8 @@ function parseSchedule(value: string | undefined): number[] | undefined {
   return steps;
 }
 
-function problem(status: number, title: string, detail: string): APIGatewayProxyResult {
-  return {
-    statusCode: status,
-    headers: { 'content-type': 'application/problem+json' },
-    body: JSON.stringify({ type: 'about:blank', title, status, detail }),
-  };
-}
+/** The sandbox's queue names: paylink-<queue>, the provider events keeping their historical name. */
+const sandboxQueueName = (queue: QueueName) => (queue === 'providerEvents' ? 'paylink-inbound-webhooks' : `paylink-${queue.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`);
 
 export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
   const logger = options.logger ?? createLogger({ level: 'warn' });
@@ -217,42 +124,19 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   if (!/^whsec_[A-Za-z0-9+/]{24,}={0,2}$/.test(merchantWebhookSecret)) {
     throw new Error('PAYLINK_SANDBOX_WEBHOOK_SECRET must be a whsec_ value: "whsec_" followed by base64 of at least 18 random bytes');
   }
+  const retrySchedule = options.webhookRetrySchedule ?? parseSchedule(process.env.PAYLINK_WEBHOOK_RETRY_SCHEDULE);
   if (options.dataDir) {
     if (options.reset) rmSync(options.dataDir, { recursive: true, force: true });
     mkdirSync(options.dataDir, { recursive: true });
   }
 
-  // DynamoDB: dynalite, and the stream-emulating proxy in front of it.
-  const dynamo = dynalite({
-    ...(options.dataDir ? { path: join(options.dataDir, 'dynamodb') } : {}),
-    createTableMs: 0,
-    deleteTableMs: 0,
-    updateTableMs: 0,
-  });
-  await new Promise<void>((resolve) => dynamo.listen(0, '127.0.0.1', () => resolve()));
-  const dynamoPort = (dynamo.address() as AddressInfo).port;
-  const credentials = { accessKeyId: 'sandbox', secretAccessKey: 'sandbox' };
-  const direct = new DynamoDBClient({ endpoint: `http://127.0.0.1:${dynamoPort}`, region: REGION, credentials });
-  await ensureTable(direct, tableName);
-
-  const bus = new SandboxEventBus();
-  // The dispatcher needs the ports built below; records written before then (seeding) wait for it.
-  let resolveDispatcher!: (handler: ReturnType<typeof streamDispatcher>) => void;
-  const dispatcher = new Promise<ReturnType<typeof streamDispatcher>>((resolve) => (resolveDispatcher = resolve));
+  // DynamoDB and its stream. The dispatcher needs the ports built below; records written before
+  // then (seeding) wait for it.
+  let dispatch!: (handler: StreamHandler) => void;
+  const dispatcher = new Promise<StreamHandler>((resolve) => (dispatch = resolve));
   const stream = new StreamDelivery(async (event, context) => (await dispatcher)(event, context), logger);
-  const proxy = await startStreamProxy({
-    target: { host: '127.0.0.1', port: dynamoPort },
-    direct,
-    tableName,
-    region: REGION,
-    emit: (record) => stream.push(record),
-  });
-  const db = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: proxy.endpoint, region: REGION, credentials }), {
-    marshallOptions: { removeUndefinedValues: true },
-  });
-
-  const signingKeys = loadOrCreateSigningKeys(options.dataDir);
-  const redirectionKeys = await loadOrCreateRedirectionKeys(options.dataDir);
+  const dynamo = await startDynamo({ dataDir: options.dataDir, tableName, emit: (record) => stream.push(record) });
+  const bus = new SandboxEventBus();
   let baseUrl = '';
 
   // The built-in payment provider: a fake PSP mounted under /sandbox-psp on the same server, and
@@ -268,170 +152,82 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     logger,
     ...(options.pspDeliverWebhooks === false ? { deliverWebhooks: false } : {}),
   });
-  const providers = new StaticProviderRegistry([
-    new SandboxProvider({ baseUrl: () => `${baseUrl}/sandbox-psp`, apiKey: pspApiKey, webhookSecret }),
-  ]);
+  const providers = new StaticProviderRegistry([new SandboxProvider({ baseUrl: () => `${baseUrl}/sandbox-psp`, apiKey: pspApiKey, webhookSecret })]);
 
-  // Inbound provider webhooks: receiver → SQS (local-aws-sqs, DLQ after 5 receives) → consumer.
-  const sqs = await startSqs({ region: REGION });
-  // Merchant webhooks: dispatcher → delivery queue (DLQ after 5 receives) → sender.
-  const deliveryQueue = await sqs.createQueueWithDlq('paylink-merchant-webhooks', { maxReceiveCount: 5 });
-  // Links to customers: dispatcher / workflow / resend → notifications queue → notifier → SES / SNS;
-  // SES bounces and complaints → feedback queue → suppression lists.
-  const notificationQueue = await sqs.createQueueWithDlq('paylink-notifications', { maxReceiveCount: 5 });
-  const feedbackQueue = await sqs.createQueueWithDlq('paylink-ses-feedback', { maxReceiveCount: 5 });
+  // The manifest's queues on local-aws-sqs, each with its DLQ after the queue's max receives.
+  const sqs = await startSqs({ region: 'eu-west-1', queueName: sandboxQueueName('providerEvents'), maxReceiveCount: QUEUES.providerEvents.maxReceives });
+  const queueUrls = { providerEvents: sqs.queueUrl } as Record<QueueName, string>;
+  for (const queue of QUEUE_NAMES.filter((q) => q !== 'providerEvents')) {
+    queueUrls[queue] = (await sqs.createQueueWithDlq(sandboxQueueName(queue), { maxReceiveCount: QUEUES[queue].maxReceives })).queueUrl;
+  }
   const ses = await startSes({ port: options.sesPort ?? Number(process.env.SES_PORT ?? DEFAULT_SES_PORT) });
   const sms = new SandboxSmsOutbox();
+  // SES v2 → aws-ses-v2-local; the mailbox simulator's bounces come back through the feedback queue as SNS would bring them.
   const mailer = new BounceSimulatingMailer({
     mailer: new SesMailer(ses.client, { fromEmailAddress: SANDBOX_FROM, configurationSetName: 'paylink-sandbox' }),
     fromEmailAddress: SANDBOX_FROM,
     logger,
     deliver: async (body) => {
-      await sqs.client.send(new SendMessageCommand({ QueueUrl: feedbackQueue.queueUrl, MessageBody: body }));
+      await sqs.client.send(new SendMessageCommand({ QueueUrl: queueUrls.sesFeedback, MessageBody: body }));
     },
   });
   // The per-link workflow: the same state machine definition CDK deploys, run by aws-local-stepfunctions.
-  // Its tasks need the ports built below, so they are bound once those exist.
-  const workflowTasks: { reminder?: WorkflowTaskHandler; expire?: WorkflowTaskHandler } = {};
+  // Its tasks are functions wired below, so they are bound once those exist.
+  const tasks: { reminder?: WorkflowTaskHandler; expire?: WorkflowTaskHandler } = {};
   const workflow = new LocalWorkflowEngine({
-    reminder: (event, context) => workflowTasks.reminder!(event, context),
-    expire: (event, context) => workflowTasks.expire!(event, context),
+    reminder: (event, context) => tasks.reminder!(event, context),
+    expire: (event, context) => tasks.expire!(event, context),
     logger,
   });
 
+  const signingKeys = loadOrCreateSigningKeys(options.dataDir);
   const deps = composeDeps({
-    db,
+    db: dynamo.db,
     tableName,
     bus,
     providers,
-    providerEventQueue: new SqsQueue(sqs.client, sqs.queueUrl),
-    deliveryQueue: new SqsQueue(sqs.client, deliveryQueue.queueUrl),
-    notificationQueue: new SqsQueue(sqs.client, notificationQueue.queueUrl),
+    providerEventQueue: new SqsQueue<ProviderEventMessage>(sqs.client, queueUrls.providerEvents),
+    deliveryQueue: new SqsQueue<DeliveryMessage>(sqs.client, queueUrls.webhookDeliveries),
+    notificationQueue: new SqsQueue<NotificationRequest>(sqs.client, queueUrls.notifications),
     workflow,
-    redirectionKeys: async () => redirectionKeys,
+    mailer,
+    sms,
+    webhookHttp: new NodeWebhookHttp({ urlPolicy: 'sandbox' }),
     signingKeys: async () => signingKeys,
+    redirectionKeys: redirectionKeyRing(options.dataDir),
     urlPolicy: 'sandbox',
     urls: () => ({ apiBaseUrl: baseUrl, payBaseUrl: process.env.PAY_BASE_URL ?? baseUrl }),
     ...(options.clock ? { clock: options.clock } : {}),
+    ...(retrySchedule ? { retrySchedule } : {}),
+    ...(options.webhookAttemptTimeoutMs ? { attemptTimeoutMs: options.webhookAttemptTimeoutMs } : {}),
     logger,
   });
   const webhookUrl = options.merchantWebhookUrl ?? process.env.PAYLINK_SANDBOX_WEBHOOK_URL;
   for (const demo of DEMO_MERCHANTS) {
-    await deps.merchants.register({
-      ...demo,
-      merchant: { ...demo.merchant, ...(webhookUrl ? { default_webhook_url: webhookUrl } : {}) },
-    });
+    await deps.merchants.register({ ...demo, merchant: { ...demo.merchant, ...(webhookUrl ? { default_webhook_url: webhookUrl } : {}) } });
     await deps.webhookSecrets.set(demo.merchant.entity_id, merchantWebhookSecret, deps.clock.now());
   }
-  resolveDispatcher(streamDispatcher(deps));
 
-  workflowTasks.reminder = workflowReminder({ store: deps.links, queue: deps.notificationQueue, logger });
-  workflowTasks.expire = workflowExpire({ store: deps.links, clock: deps.clock, logger });
-  const suppressions = new DynamoSuppressionList(db, tableName);
-  const notifierPoller = new SqsPoller({
+  const base = options.sqsVisibilityTimeoutSeconds ?? 2;
+  // The sender works through a batch one attempt at a time: hidden longer than a batch of timed-out attempts.
+  const attemptSeconds = (options.webhookAttemptTimeoutMs ?? ATTEMPT_TIMEOUT_MS) / 1000;
+  const functions = await wireFunctions(deps, {
     client: sqs.client,
-    queueUrl: notificationQueue.queueUrl,
-    handler: notifier({
-      store: deps.links,
-      clock: deps.clock,
-      merchants: deps.merchants,
-      mailer,
-      sms,
-      suppressions,
-      renderer: messageRenderer,
-      urls: () => deps.urls(),
-      logger,
-    }),
-    functionName: 'notifier',
-    waitTimeSeconds: 0.2,
-    visibilityTimeoutSeconds: options.sqsVisibilityTimeoutSeconds ?? 2,
+    queueUrls,
+    visibilityTimeoutSeconds: (queue) => (queue === 'webhookDeliveries' ? Math.max(base, attemptSeconds * 5 + 5) : base),
     logger,
   });
-  const feedbackPoller = new SqsPoller({
-    client: sqs.client,
-    queueUrl: feedbackQueue.queueUrl,
-    handler: sesFeedback({ suppressions, clock: deps.clock, logger }),
-    functionName: 'ses-feedback-handler',
-    waitTimeSeconds: 0.2,
-    visibilityTimeoutSeconds: options.sqsVisibilityTimeoutSeconds ?? 2,
+  Object.assign(tasks, functions.tasks);
+  if (!functions.stream) throw new Error('the manifest has no stream function');
+  dispatch(functions.stream);
+  for (const run of functions.atStart) await run();
+  const pollers = functions.pollers as Record<QueueName, SqsPoller>;
+
+  const server = createSandboxServer({
+    routes: functions.routes,
+    psp: (req, res) => psp.handle(req, res),
+    views: { sms: () => sms.listing(), events: () => ({ events: bus.list() }) },
     logger,
-  });
-
-  const schedule = options.webhookRetrySchedule ?? parseSchedule(process.env.PAYLINK_WEBHOOK_RETRY_SCHEDULE);
-  const senderPoller = new SqsPoller({
-    client: sqs.client,
-    queueUrl: deliveryQueue.queueUrl,
-    handler: merchantWebhookSender({
-      deliveries: deps.deliveries,
-      queue: deps.deliveryQueue,
-      http: new NodeWebhookHttp({ urlPolicy: 'sandbox' }),
-      secrets: deps.webhookSecrets,
-      endpoints: deps.endpoints,
-      clock: deps.clock,
-      logger,
-      ...(schedule ? { schedule } : {}),
-      ...(options.webhookAttemptTimeoutMs ? { attemptTimeoutMs: options.webhookAttemptTimeoutMs } : {}),
-    }),
-    functionName: 'merchant-webhook-sender',
-    batchSize: 5,
-    waitTimeSeconds: 0.2,
-    // Longer than a batch of attempts can take (each is bounded by its timeout).
-    visibilityTimeoutSeconds: Math.max(options.sqsVisibilityTimeoutSeconds ?? 2, ((options.webhookAttemptTimeoutMs ?? 15_000) * 5) / 1000 + 5),
-    logger,
-  });
-
-  const poller = new SqsPoller({
-    client: sqs.client,
-    queueUrl: sqs.queueUrl,
-    handler: webhookConsumer(deps),
-    functionName: 'provider-webhook-consumer',
-    // local-aws-sqs holds a long poll for its whole wait time, so keep it short for latency.
-    waitTimeSeconds: 0.2,
-    visibilityTimeoutSeconds: options.sqsVisibilityTimeoutSeconds ?? 2,
-    logger,
-  });
-
-  const handlers = new Map(ROUTES.map((r) => [r, HANDLERS[r.fn]!(deps)]));
-
-  const server: Server = createServer((req, res) => {
-    void (async () => {
-      if (await psp.handle(req, res)) return;
-      const url = new URL(req.url ?? '/', 'http://sandbox');
-      if (req.method === 'GET' && url.pathname === '/health') {
-        return writeResult(res, { statusCode: 200, headers: { 'content-type': 'application/json' }, body: '{"status":"ok"}' });
-      }
-      if (req.method === 'GET' && url.pathname === '/sandbox/sms') {
-        return writeResult(res, { statusCode: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify(sms.listing()) });
-      }
-      if (req.method === 'GET' && url.pathname === '/sandbox/events') {
-        return writeResult(res, { statusCode: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ events: bus.list() }) });
-      }
-      const matches = ROUTES.flatMap((route) => {
-        const params = matchPath(route.path, url.pathname);
-        return params ? [{ route, params }] : [];
-      });
-      if (matches.length === 0) return writeResult(res, problem(404, 'Not found', `no route for ${url.pathname}`));
-      const match = matches.find((m) => m.route.method === req.method);
-      if (!match) {
-        const allowed = [...new Set(matches.map((m) => m.route.method))].join(', ');
-        const result = problem(405, 'Method not allowed', `use ${allowed}`);
-        return writeResult(res, { ...result, headers: { ...result.headers, allow: allowed } });
-      }
-      let body: Buffer;
-      try {
-        body = await readRequestBody(req);
-      } catch (err) {
-        if (err instanceof BodyTooLargeForGateway) return writeResult(res, problem(413, 'Payload too large', 'request body too large'));
-        throw err;
-      }
-      const event = toProxyEvent(req, url, body, { resource: match.route.path, pathParameters: match.params }, STAGE);
-      const result = await handlers.get(match.route)!(event, lambdaContext(match.route.fn));
-      writeResult(res, result);
-    })().catch((error: unknown) => {
-      logger.error('sandbox server error', { error });
-      if (!res.headersSent) writeResult(res, problem(500, 'Internal Server Error', 'sandbox failure'));
-      else res.end();
-    });
   });
   const host = options.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {
@@ -440,62 +236,56 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   });
   const port = (server.address() as AddressInfo).port;
   baseUrl = `http://${host === '127.0.0.1' || host === '::1' ? 'localhost' : host}:${port}`;
-  await poller.start();
-  await senderPoller.start();
-  await notifierPoller.start();
-  await feedbackPoller.start();
-  await resumeWorkflows(direct, tableName, deps, logger);
+  for (const poller of Object.values(pollers)) await poller.start();
+  await resumeWorkflows(dynamo.direct, tableName, deps, logger);
 
   return {
     url: baseUrl,
     port,
     tableName,
-    db,
+    db: dynamo.db,
     deps,
     bus,
     stream,
     psp,
     sqs,
-    poller,
-    senderPoller,
-    notifierPoller,
-    feedbackPoller,
+    poller: pollers.providerEvents,
+    senderPoller: pollers.webhookDeliveries,
+    notifierPoller: pollers.notifications,
+    feedbackPoller: pollers.sesFeedback,
     ses,
     sms,
     mailer,
     workflow,
-    suppressions,
+    suppressions: deps.suppressions as DynamoSuppressionList,
     webhookSecret,
     merchantWebhookSecret,
     /** Waits until every webhook, psp delivery and stream record that is due has been handled. */
     settle: async () => {
       for (let round = 0; round < 3; round++) {
         await psp.idle();
-        await poller.drain();
+        await pollers.providerEvents.drain();
         await stream.drain();
         // Scheduled webhook retries wait in the queue as delayed messages: not "work in progress".
-        await senderPoller.drain({ ignoreDelayed: true });
-        await notifierPoller.drain();
+        await pollers.webhookDeliveries.drain({ ignoreDelayed: true });
+        await pollers.notifications.drain();
         await mailer.settle();
-        await feedbackPoller.drain();
+        await pollers.sesFeedback.drain();
       }
     },
     stop: async () => {
       psp.close();
       await workflow.close();
-      await poller.stop();
-      await senderPoller.stop();
-      await notifierPoller.stop();
+      await pollers.providerEvents.stop();
+      await pollers.webhookDeliveries.stop();
+      await pollers.notifications.stop();
       await mailer.settle();
-      await feedbackPoller.stop();
+      await pollers.sesFeedback.stop();
       await ses.close();
       await closeServer(server);
       await stream.drain();
       await sqs.close();
-      await proxy.close();
-      direct.destroy();
-      db.destroy();
-      await new Promise<void>((resolve) => dynamo.close(() => resolve()));
+      await dynamo.close();
     },
   };
 }

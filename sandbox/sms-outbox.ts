@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import type { SmsSender } from '../shared/domain/ports.js';
 import type { Clock } from '../shared/domain/ports.js';
-import { systemClock } from '../shared/deps.js';
+import { systemClock } from '../shared/app/ambient.js';
 
 export interface OutboxSms {
   phone_number: string;

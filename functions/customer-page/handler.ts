@@ -4,7 +4,8 @@
  */
 import { openForPayment } from '../../shared/domain/payments/link-payments.js';
 import type { PaymentLink } from '../../shared/domain/link/model.js';
-import type { AppDeps } from '../../shared/deps.js';
+import type { PortsOf } from '../../shared/app/functions.js';
+import type { DepsOf } from '../../shared/app/ports.js';
 import { resolveLocale } from '../../shared/format/locale.js';
 import { formatAmount } from '../../shared/format/money.js';
 import { header, pathParameter } from '../../shared/http/api.js';
@@ -17,15 +18,9 @@ const details = (link: PaymentLink, merchant: string, acceptLanguage: string | u
   order: link.order.reference,
 });
 
-export const makeHandler = (deps: AppDeps) =>
+export const makeHandler = (deps: DepsOf<PortsOf<'customer-page'>>) =>
   pageChain(deps).handler(async (event) => {
-    const outcome = await openForPayment(pathParameter(event, 'id'), {
-      store: deps.links,
-      clock: deps.clock,
-      providers: deps.providers,
-      merchants: deps.merchants,
-      urls: deps.urls(event),
-    });
+    const outcome = await openForPayment(pathParameter(event, 'id'), { ...deps, urls: deps.urls(event) });
     const acceptLanguage = header(event, 'accept-language');
     if (outcome.kind === 'not_found') return renderPage(404, 'notFound', pageLocale(undefined, acceptLanguage));
     if (outcome.kind === 'redirect') return redirectResponse(outcome.location);

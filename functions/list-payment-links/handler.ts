@@ -3,11 +3,12 @@ import { listOwnLinks } from '../../shared/domain/link/commands.js';
 import { toResource } from '../../shared/domain/link/resource.js';
 import { DEFAULT_PAGE_SIZE, listPaymentLinksQuerySchema } from '../../shared/domain/link/schemas.js';
 import { parseOrThrow } from '../../shared/domain/validate.js';
-import type { AppDeps } from '../../shared/deps.js';
+import type { PortsOf } from '../../shared/app/functions.js';
+import type { DepsOf } from '../../shared/app/ports.js';
 import { jsonResponse, merchantOf } from '../../shared/http/api.js';
 import { apiChain } from '../../shared/http/api-chain.js';
 
-export const makeHandler = (deps: AppDeps) =>
+export const makeHandler = (deps: DepsOf<PortsOf<'list-payment-links'>>) =>
   apiChain(deps, { authenticated: true }).handler(async (event, context) => {
     const query = parseOrThrow(listPaymentLinksQuerySchema, event.queryStringParameters ?? {});
     const page = await listOwnLinks(

@@ -1,5 +1,8 @@
-/** Lambda entry point: ports built once per cold start from the environment. */
-import { liveSenderDeps } from '../../shared/adapters/compose.js';
+/** Lambda entry point: the ports its manifest entry lists (shared/app/functions.ts), built once per cold start. */
+import { live } from '../../shared/app/live.js';
+import { webhookHttp } from '../../shared/app/live/config.js';
+import { deliveryQueue } from '../../shared/app/live/queues.js';
+import { deliveries, webhookSecrets, endpoints } from '../../shared/app/live/table.js';
 import { makeHandler } from './handler.js';
 
-export const handler = makeHandler(await liveSenderDeps());
+export const handler = makeHandler(await live('merchant-webhook-sender', { deliveries, deliveryQueue, webhookSecrets, endpoints, webhookHttp }));

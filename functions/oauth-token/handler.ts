@@ -1,11 +1,12 @@
 /** POST /oauth/token — OAuth2 client credentials (RFC 6749 §4.4). */
 import { issueAccessToken, parseBasicAuth } from '../../shared/domain/auth/auth.js';
 import { OAuthError } from '../../shared/domain/errors.js';
-import type { AppDeps } from '../../shared/deps.js';
+import type { PortsOf } from '../../shared/app/functions.js';
+import type { DepsOf } from '../../shared/app/ports.js';
 import { header, jsonResponse, readFormBody } from '../../shared/http/api.js';
 import { apiChain } from '../../shared/http/api-chain.js';
 
-export const makeHandler = (deps: AppDeps) =>
+export const makeHandler = (deps: DepsOf<PortsOf<'oauth-token'>>) =>
   apiChain(deps, { authenticated: false }).handler(async (event) => {
     let form: Record<string, string>;
     try {

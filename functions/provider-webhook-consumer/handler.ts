@@ -3,22 +3,25 @@
  * response), so one poison message is retried and finally parked in the DLQ without holding up
  * the others.
  */
-import middy from '@middy/core';
-import type { SQSBatchItemFailure, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import type { PortsOf } from '../../shared/app/functions.js';
+import type { DepsOf } from '../../shared/app/ports.js';
 import { applyProviderEvent } from '../../shared/domain/payments/link-payments.js';
-import type { ProviderEventMessage } from '../../shared/domain/ports.js';
-import type { AppDeps } from '../../shared/deps.js';
+import { providerEventMessageSchema } from '../../shared/lambda/queue-messages.js';
+import { jsonMessage, sqsBatchHandler } from '../../shared/lambda/sqs-batch.js';
 
-export const makeHandler = (deps: Pick<AppDeps, 'links' | 'clock' | 'providers' | 'logger'>) =>
-  middy<SQSEvent, SQSBatchResponse>().handler(async (event) => {
-    const batchItemFailures: SQSBatchItemFailure[] = [];
-    for (const record of event.Records) {
-      try {
-        const message = JSON.parse(record.body) as ProviderEventMessage;
+const parseProviderEventMessage = jsonMessage(providerEventMessageSchema);
+
+export const makeHandler = (deps: DepsOf<PortsOf<'provider-webhook-consumer'>>) =>
+  sqsBatchHandler(
+    {
+      name: 'provider event',
+      parse: parseProviderEventMessage,
+      ids: (m) => ({ provider: m.provider }),
+      apply: async (message) => {
         const provider = deps.providers.get(message.provider);
         if (!provider) throw new Error(`unknown payment provider ${message.provider}`);
         const providerEvent = provider.parseWebhook(message.raw_body);
-        const { outcome, link } = await applyProviderEvent(providerEvent, { store: deps.links, clock: deps.clock, providers: deps.providers });
+        const { outcome, link } = await applyProviderEvent(providerEvent, deps);
         deps.logger.info('provider event applied', {
           provider: message.provider,
           event_id: providerEvent.event_id,
@@ -27,10 +30,7 @@ export const makeHandler = (deps: Pick<AppDeps, 'links' | 'clock' | 'providers' 
           outcome,
           status: link.status,
         });
-      } catch (error) {
-        deps.logger.error('provider event failed', { error, message_id: record.messageId });
-        batchItemFailures.push({ itemIdentifier: record.messageId });
-      }
-    }
-    return { batchItemFailures };
-  });
+      },
+    },
+    deps.logger,
+  );

@@ -3,11 +3,12 @@
  * notification and answers 202. Nothing is applied here: the consumer does that from the queue.
  */
 import { NotFoundError, UnauthorizedError } from '../../shared/domain/errors.js';
-import type { AppDeps } from '../../shared/deps.js';
+import type { PortsOf } from '../../shared/app/functions.js';
+import type { DepsOf } from '../../shared/app/ports.js';
 import { checkBodySize, jsonResponse, pathParameter, rawBody } from '../../shared/http/api.js';
 import { apiChain } from '../../shared/http/api-chain.js';
 
-export const makeHandler = (deps: AppDeps) =>
+export const makeHandler = (deps: DepsOf<PortsOf<'provider-webhook-receiver'>>) =>
   apiChain(deps, { authenticated: false }).handler(async (event) => {
     const name = pathParameter(event, 'provider');
     const provider = deps.providers.get(name);

@@ -1,5 +1,6 @@
-/** Lambda entry point: the key ring in Secrets Manager, from the environment. */
-import { liveRedirectionKeyRing, liveLogger } from '../../shared/adapters/compose.js';
+/** Lambda entry point: the ports its manifest entry lists (shared/app/functions.ts), built once per cold start. */
+import { live } from '../../shared/app/live.js';
+import { redirectionKeys } from '../../shared/app/live/secrets.js';
 import { makeHandler } from './handler.js';
 
-export const handler = makeHandler({ ring: liveRedirectionKeyRing(), logger: liveLogger() });
+export const handler = makeHandler(await live('redirection-key-rotator', { redirectionKeys }));

@@ -2,19 +2,16 @@
 import { z } from 'zod';
 import { CHANNELS, requestResend } from '../../shared/domain/notifications/notifications.js';
 import { parseOrThrow } from '../../shared/domain/validate.js';
-import type { AppDeps } from '../../shared/deps.js';
+import type { PortsOf } from '../../shared/app/functions.js';
+import type { DepsOf } from '../../shared/app/ports.js';
 import { jsonResponse, merchantOf, pathParameter, readJsonBody } from '../../shared/http/api.js';
 import { apiChain } from '../../shared/http/api-chain.js';
 
 export const resendRequestSchema = z.strictObject({ channel: z.enum(CHANNELS) });
 
-export const makeHandler = (deps: AppDeps) =>
+export const makeHandler = (deps: DepsOf<PortsOf<'resend-notification'>>) =>
   apiChain(deps, { authenticated: true }).handler(async (event, context) => {
     const { channel } = parseOrThrow(resendRequestSchema, readJsonBody(event));
-    const request = await requestResend(pathParameter(event, 'id'), channel, merchantOf(context), {
-      store: deps.links,
-      clock: deps.clock,
-      queue: deps.notificationQueue,
-    });
+    const request = await requestResend(pathParameter(event, 'id'), channel, merchantOf(context), deps);
     return jsonResponse(202, { id: request.id, channel: request.channel, kind: request.kind, status: 'QUEUED' });
   });

@@ -3,21 +3,19 @@
  * record with a partial batch response: a message that cannot be read or applied is retried and
  * finally parked in the DLQ, without holding up the others. Addresses are never logged.
  */
-import middy from '@middy/core';
-import type { SQSBatchItemFailure, SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { applySesFeedback, type FeedbackDeps } from '../../shared/domain/notifications/bounces.js';
-import type { Logger } from '../../shared/logger.js';
+import type { PortsOf } from '../../shared/app/functions.js';
+import type { DepsOf } from '../../shared/app/ports.js';
+import { applySesFeedback, parseSesFeedback } from '../../shared/domain/notifications/bounces.js';
+import { sqsBatchHandler } from '../../shared/lambda/sqs-batch.js';
 
-export interface SesFeedbackDeps extends FeedbackDeps {
-  logger: Logger;
-}
-
-export const makeHandler = (deps: SesFeedbackDeps) =>
-  middy<SQSEvent, SQSBatchResponse>().handler(async (event) => {
-    const batchItemFailures: SQSBatchItemFailure[] = [];
-    for (const record of event.Records) {
-      try {
-        const decision = await applySesFeedback(record.body, deps);
+export const makeHandler = (deps: DepsOf<PortsOf<'ses-feedback-handler'>>) =>
+  sqsBatchHandler(
+    {
+      name: 'ses feedback',
+      // The SNS envelope and SES's event inside it, checked with their schemas.
+      parse: parseSesFeedback,
+      apply: async (parsed, record) => {
+        const decision = await applySesFeedback(parsed, deps);
         const fields = {
           message_id: record.messageId,
           type: decision.type,
@@ -32,10 +30,7 @@ export const makeHandler = (deps: SesFeedbackDeps) =>
           // Retrying cannot help: acknowledged, and logged for the alarm.
           deps.logger.warn('ses feedback: bounce or complaint not attributable', { ...fields, ignored: decision.ignored, detail: decision.detail });
         } else deps.logger.info('ses feedback: nothing to suppress', { ...fields, ignored: decision.ignored, detail: decision.detail });
-      } catch (error) {
-        deps.logger.error('ses feedback failed', { error, message_id: record.messageId });
-        batchItemFailures.push({ itemIdentifier: record.messageId });
-      }
-    }
-    return { batchItemFailures };
-  });
+      },
+    },
+    deps.logger,
+  );

@@ -1,5 +1,6 @@
-/** Lambda entry point: ports built once per cold start from the environment. */
-import { liveFeedbackDeps } from '../../shared/adapters/compose.js';
+/** Lambda entry point: the ports its manifest entry lists (shared/app/functions.ts), built once per cold start. */
+import { live } from '../../shared/app/live.js';
+import { suppressions } from '../../shared/app/live/table.js';
 import { makeHandler } from './handler.js';
 
-export const handler = makeHandler(await liveFeedbackDeps());
+export const handler = makeHandler(await live('ses-feedback-handler', { suppressions }));

@@ -4,19 +4,16 @@
  */
 import { NotFoundError } from '../../shared/domain/errors.js';
 import { shopperReturn } from '../../shared/domain/payments/link-payments.js';
-import type { AppDeps } from '../../shared/deps.js';
+import type { PortsOf } from '../../shared/app/functions.js';
+import type { DepsOf } from '../../shared/app/ports.js';
 import { pathParameter } from '../../shared/http/api.js';
 import { pageChain } from '../../shared/http/page-chain.js';
 import { redirectResponse } from '../../shared/http/pages.js';
 
-export const makeHandler = (deps: AppDeps) =>
+export const makeHandler = (deps: DepsOf<PortsOf<'shopper-return'>>) =>
   pageChain(deps).handler(async (event) => {
     const sessionId = event.queryStringParameters?.client_session_id;
     if (!sessionId) throw new NotFoundError('client_session_id is missing');
-    const location = await shopperReturn(pathParameter(event, 'id'), sessionId, {
-      store: deps.links,
-      providers: deps.providers,
-      signer: deps.redirection,
-    });
+    const location = await shopperReturn(pathParameter(event, 'id'), sessionId, deps);
     return redirectResponse(location);
   });

@@ -1,51 +1,30 @@
 /**
- * The table's stream → every effect of a committed change, in one place: events on the bus, and
- * merchant webhooks (a delivery record, then a message on the delivery queue). Record by record,
- * stopping at the first failure so the shard's order is kept; a redelivered record produces the
- * same event ids and the same deliveries, never new ones.
+ * The table's stream → every effect of a committed change, in one place (what they are is decided
+ * by effectsOfLinkChange, a pure function): events on the bus, a new link's initial notifications
+ * and workflow, the workflow stopped when it is paid or cancelled, and merchant webhooks (a delivery
+ * record, then a message on the delivery queue). Record by record, stopping at the first failure so
+ * the shard's order is kept; a redelivered record produces the same ids, never new effects.
  */
 import middy from '@middy/core';
 import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
+import type { PortsOf } from '../../shared/app/functions.js';
+import type { DepsOf } from '../../shared/app/ports.js';
 import { linkChangeFromRecord } from '../../shared/adapters/stream-records.js';
-import { eventsForLinkChange } from '../../shared/domain/link/events.js';
-import { deliveryTarget, webhooksForLinkChange } from '../../shared/domain/merchant-webhooks/delivery.js';
-import type { DeliveryQueue, DeliveryStore } from '../../shared/domain/ports.js';
-import { notificationId } from '../../shared/domain/notifications/notifications.js';
-import { linkChannels, workflowInput } from '../../shared/domain/workflow/workflow.js';
-import type { AppDeps } from '../../shared/deps.js';
+import { effectsOfLinkChange } from '../../shared/domain/dispatch/link-change.js';
 
-export interface DispatcherDeps extends Pick<AppDeps, 'bus' | 'logger' | 'merchants' | 'urls' | 'notificationQueue' | 'workflow'> {
-  deliveries: DeliveryStore;
-  deliveryQueue: DeliveryQueue;
-}
-
-export const makeHandler = (deps: DispatcherDeps) =>
+export const makeHandler = (deps: DepsOf<PortsOf<'stream-dispatcher'>>) =>
   middy<DynamoDBStreamEvent, DynamoDBBatchResponse>().handler(async (event) => {
     for (const record of event.Records) {
       try {
         const change = linkChangeFromRecord(record);
         if (!change) continue;
-        const events = eventsForLinkChange(change.old, change.new);
-        if (events.length > 0) await deps.bus.publish(events);
-        if (!change.new) continue; // removal is not a change of a link
-
-        const link = change.new;
-        const merchant = await deps.merchants.getMerchant(link.entity_id);
-        if (!change.old) {
-          // A new link: send it on the channels asked for, and start its reminders-and-expiry workflow
-          // (a named execution and deterministic notification ids: a redelivery repeats nothing).
-          for (const channel of linkChannels(link)) {
-            await deps.notificationQueue.enqueue({ id: notificationId(link.id, channel, 'INITIAL'), payment_link_id: link.id, channel, kind: 'INITIAL' });
-          }
-          await deps.workflow.start(workflowInput(link, merchant?.reminder_policy, new Date(link.created_at)));
-          continue; // creation sends no merchant webhook
-        }
-        if (change.old.status !== link.status && (link.status === 'PAID' || link.status === 'CANCELLED')) {
-          await deps.workflow.stop(link.id); // no reminder and no expiry for a paid or cancelled link
-        }
-
-        const target = deliveryTarget(link, merchant?.default_webhook_url);
-        for (const draft of webhooksForLinkChange(change.old, link, target, deps.urls())) {
+        const merchant = change.new ? await deps.merchants.getMerchant(change.new.entity_id) : undefined;
+        const effects = effectsOfLinkChange(change.old, change.new, merchant, deps.urls());
+        if (effects.events.length > 0) await deps.bus.publish(effects.events);
+        for (const request of effects.notifications) await deps.notificationQueue.enqueue(request);
+        if (effects.startWorkflow) await deps.workflow.start(effects.startWorkflow);
+        if (effects.stopWorkflow) await deps.workflow.stop(effects.stopWorkflow);
+        for (const draft of effects.webhooks) {
           const delivery = await deps.deliveries.createIfAbsent(draft);
           // Not yet attempted: (re)enqueue. After a crash between create and enqueue, the redelivered
           // record lands here again; a message enqueued twice is recognised by the sender.

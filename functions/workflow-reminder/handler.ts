@@ -5,39 +5,19 @@
  * that the notifier would send twice.
  */
 import middy from '@middy/core';
+import type { PortsOf } from '../../shared/app/functions.js';
+import type { DepsOf } from '../../shared/app/ports.js';
 import type { Channel } from '../../shared/domain/notifications/notifications.js';
-import type { NotificationQueue } from '../../shared/domain/ports.js';
-import type { LinkStore } from '../../shared/domain/ports.js';
 import { sendReminders } from '../../shared/domain/workflow/workflow.js';
-import type { Logger } from '../../shared/logger.js';
-
-export interface ReminderTaskInput {
-  payment_link_id: string;
-  /** The reminder time this task runs for (ISO 8601), from the execution input. */
-  at: string;
-}
+import { reminderTaskInputSchema } from '../../shared/lambda/task-inputs.js';
 
 export interface ReminderTaskResult {
   reminded: Channel[];
 }
 
-export interface ReminderTaskDeps {
-  store: LinkStore;
-  queue: NotificationQueue;
-  logger: Logger;
-}
-
-export function parseReminderTaskInput(event: unknown): ReminderTaskInput {
-  const e = event as Partial<Record<keyof ReminderTaskInput, unknown>> | null;
-  if (!e || typeof e.payment_link_id !== 'string' || typeof e.at !== 'string' || Number.isNaN(Date.parse(e.at))) {
-    throw new TypeError('not a reminder task input: {payment_link_id, at} expected');
-  }
-  return { payment_link_id: e.payment_link_id, at: e.at };
-}
-
-export const makeHandler = (deps: ReminderTaskDeps) =>
+export const makeHandler = (deps: DepsOf<PortsOf<'workflow-reminder'>>) =>
   middy<unknown, ReminderTaskResult>().handler(async (event) => {
-    const input = parseReminderTaskInput(event);
+    const input = reminderTaskInputSchema.parse(event);
     const result = await sendReminders(input, deps);
     deps.logger.info('workflow reminder', { payment_link_id: input.payment_link_id, at: input.at, reminded: result.reminded });
     return result;

@@ -1,5 +1,7 @@
-/** Lambda entry point: ports built once per cold start from the environment. */
-import { liveWorkflowTaskDeps } from '../../shared/adapters/compose.js';
+/** Lambda entry point: the ports its manifest entry lists (shared/app/functions.ts), built once per cold start. */
+import { live } from '../../shared/app/live.js';
+import { notificationQueue } from '../../shared/app/live/queues.js';
+import { links } from '../../shared/app/live/table.js';
 import { makeHandler } from './handler.js';
 
-export const handler = makeHandler(await liveWorkflowTaskDeps());
+export const handler = makeHandler(await live('workflow-reminder', { links, notificationQueue }));

@@ -47,6 +47,7 @@ export const PORT_ENV: { readonly [P in PortName]: readonly EnvName[] } = {
   mailer: [ENV.notificationFromAddress, ENV.sesConfigurationSet],
   sms: [ENV.smsSenderId],
   webhookHttp: [ENV.urlPolicy],
+  ids: [],
   renderer: [],
   urls: [ENV.publicApiBaseUrl, ENV.payBaseUrl],
   urlPolicy: [ENV.urlPolicy],

@@ -105,7 +105,7 @@ export const FUNCTIONS = {
   'create-payment-link': {
     description: 'Creates a link (conditional PutItem), Idempotency-Key aware.',
     trigger: route('POST', '/payment/v2/payment-links', true),
-    ports: LINK_API_PORTS,
+    ports: [...LINK_API_PORTS, 'ids'],
     table: MERCHANT_API_TABLE,
   },
   'list-payment-links': {

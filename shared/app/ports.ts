@@ -59,6 +59,8 @@ export interface Ports {
   sms: SmsSender;
   webhookHttp: WebhookHttp;
   // Configuration and pure collaborators.
+  /** New link ids (random UUIDs on AWS and in the sandbox; sequential in unit tests). */
+  ids: IdGenerator;
   renderer: MessageRenderer;
   /** Public base URLs; on AWS derived from the request unless configured (custom domain). */
   urls: (event?: ApiEvent) => PublicUrls;
@@ -70,7 +72,6 @@ export type PortName = keyof Ports;
 /** Given to every function without being listed in the manifest. */
 export interface Ambient {
   clock: Clock;
-  ids: IdGenerator;
   logger: Logger;
 }
 

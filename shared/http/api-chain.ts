@@ -2,12 +2,29 @@
  * log line, and (for /payment/v2) merchant authentication. */
 import middy from '@middy/core';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
-import type { AppDeps } from '../deps.js';
+import type { Logger } from '../logger.js';
+import type { AccessTokens, MerchantDirectory } from '../domain/ports.js';
 import type { ApiContext, ApiEvent, ApiResult } from './api.js';
 import { authenticate } from './authenticate.js';
 import { problemErrors } from './problem.js';
 
-export function apiChain(deps: Pick<AppDeps, 'logger' | 'merchants' | 'tokens'>, options: { authenticated: boolean }) {
+/** What authenticating a merchant reads: the API key, client and merchant items, the token keys. */
+export interface AuthDeps {
+  merchants: MerchantDirectory;
+  tokens: AccessTokens;
+}
+
+export function apiChain(deps: { logger: Logger } & AuthDeps, options: { authenticated: true }): ReturnType<typeof baseChain>;
+export function apiChain(deps: { logger: Logger }, options: { authenticated: false }): ReturnType<typeof baseChain>;
+export function apiChain(deps: { logger: Logger } & Partial<AuthDeps>, options: { authenticated: boolean }) {
+  const chain = baseChain(deps.logger);
+  if (!options.authenticated) return chain;
+  const { merchants, tokens } = deps;
+  if (!merchants || !tokens) throw new Error('an authenticated route needs the merchants and tokens ports');
+  return chain.use(authenticate({ merchants, tokens }));
+}
+
+function baseChain(logger: Logger) {
   const started = new WeakMap<object, number>();
   const chain = middy<ApiEvent, ApiResult, Error, ApiContext>()
     .use({
@@ -15,7 +32,7 @@ export function apiChain(deps: Pick<AppDeps, 'logger' | 'merchants' | 'tokens'>,
         started.set(request, performance.now());
       },
       after: (request) => {
-        deps.logger.info('request', {
+        logger.info('request', {
           method: request.event.httpMethod,
           route: request.event.resource,
           status: request.response?.statusCode,
@@ -26,6 +43,6 @@ export function apiChain(deps: Pick<AppDeps, 'logger' | 'merchants' | 'tokens'>,
       },
     })
     .use(httpHeaderNormalizer())
-    .use(problemErrors(deps.logger));
-  return options.authenticated ? chain.use(authenticate(deps)) : chain;
+    .use(problemErrors(logger));
+  return chain;
 }

@@ -34,7 +34,7 @@ export async function idempotentPost(
       const result = await guarded();
       return { statusCode: result.statusCode, headers: stringHeaders(result.headers), body: result.body };
     },
-    { store: deps.idempotency, clock: deps.clock },
+    deps,
   );
   return {
     statusCode: response.statusCode,

@@ -11,7 +11,8 @@ import { lambdaContext } from '../../sandbox/lambda-context.js';
 import type { Sandbox } from '../../sandbox/sandbox.js';
 import { VersionConflictError } from '../../shared/domain/errors.js';
 import { createPaymentLink } from '../../shared/domain/link/commands.js';
-import type { AppDeps } from '../../shared/deps.js';
+import type { AppDeps } from '../../shared/app/ports.js';
+import { urlsFromRequest } from '../../shared/app/live/config.js';
 import { createLogger } from '../../shared/logger.js';
 import { testSandbox, tokenFor } from '../support/api-client.js';
 import { createLinkBody } from '../support/fixtures.js';
@@ -57,7 +58,6 @@ describe('production configuration', () => {
   });
 
   it('derives links from the API Gateway domain and stage when no base URL is configured', async () => {
-    const { urlsFromRequest } = await import('../../shared/adapters/compose.js');
     const deps: AppDeps = { ...sb.deps, urls: (e) => urlsFromRequest(e, {}) };
     const r = await makeCreate(deps)(apiEvent('POST', '/payment/v2/payment-links', createLinkBody()), lambdaContext('create-payment-link'));
     expect(r.statusCode).toBe(201);
@@ -86,7 +86,7 @@ describe('unexpected failures', () => {
 describe('conditional writes on dynalite', () => {
   it('let exactly one of several concurrent writers of the same version win', async () => {
     const merchant = (await sb.deps.merchants.getMerchant('demo-entity'))!;
-    const link = await createPaymentLink(createLinkBody() as never, merchant, { store: sb.deps.links, clock: sb.deps.clock, ids: sb.deps.ids, urlPolicy: 'sandbox' });
+    const link = await createPaymentLink(createLinkBody() as never, merchant, sb.deps);
     const attempts = await Promise.allSettled(
       (['OPENED', 'CANCELLED', 'PAID', 'EXPIRED'] as const).map((status) => sb.deps.links.update({ ...link, status, version: 2 }, 1)),
     );
@@ -99,7 +99,7 @@ describe('conditional writes on dynalite', () => {
   it('never overwrites an existing link id on create', async () => {
     const merchant = (await sb.deps.merchants.getMerchant('demo-entity'))!;
     const fixedIds = { newId: () => '11111111-1111-4111-8111-111111111111' };
-    const deps = { store: sb.deps.links, clock: sb.deps.clock, ids: fixedIds, urlPolicy: 'sandbox' as const };
+    const deps = { ...sb.deps, ids: fixedIds };
     await createPaymentLink(createLinkBody() as never, merchant, deps);
     await expect(createPaymentLink(createLinkBody({ amount: 1 }) as never, merchant, deps)).rejects.toThrow();
     expect((await sb.deps.links.get('11111111-1111-4111-8111-111111111111'))?.amount).toBe(12000);

@@ -7,7 +7,7 @@ import { makeHandler as expireHandler, type ExpireTaskResult } from '../../funct
 import { makeHandler as reminderHandler, type ReminderTaskResult } from '../../functions/workflow-reminder/handler.js';
 import { WORKFLOW_STATES as S, renderWorkflowAsl } from '../../infra/link-workflow.js';
 import { LocalWorkflowEngine, type LocalExecution, type LocalWorkflowOptions, type WorkflowTaskHandler } from '../../sandbox/workflow-runner.js';
-import { systemClock } from '../../shared/deps.js';
+import { systemClock } from '../../shared/app/ambient.js';
 import { notificationId, type NotificationRequest } from '../../shared/domain/notifications/notifications.js';
 import type { NotificationQueue } from '../../shared/domain/ports.js';
 import { createPaymentLink } from '../../shared/domain/link/commands.js';
@@ -62,7 +62,7 @@ afterEach(async () => {
 });
 
 async function setup(options: { failReminder?: number; failExpire?: number; overrides?: LocalWorkflowOptions['overrides'] } = {}) {
-  const store = new MemoryLinkStore();
+  const links = new MemoryLinkStore();
   const queue = new MemoryNotificationQueue();
   const failing = (handler: WorkflowTaskHandler, failures: number): WorkflowTaskHandler => {
     let left = failures;
@@ -71,20 +71,20 @@ async function setup(options: { failReminder?: number; failExpire?: number; over
       return handler(event, context);
     };
   };
-  const reminder = recorded<ReminderTaskResult>(failing(reminderHandler({ store, queue, logger }), options.failReminder ?? 0));
-  const expire = recorded<ExpireTaskResult>(failing(expireHandler({ store, clock: systemClock, logger }), options.failExpire ?? 0));
+  const reminder = recorded<ReminderTaskResult>(failing(reminderHandler({ links, notificationQueue: queue, clock: systemClock, logger }), options.failReminder ?? 0));
+  const expire = recorded<ExpireTaskResult>(failing(expireHandler({ links, clock: systemClock, logger }), options.failExpire ?? 0));
   const engine = new LocalWorkflowEngine({ workflow, reminder: reminder.handler, expire: expire.handler, logger, ...(options.overrides ? { overrides: options.overrides } : {}) });
   engines.push(engine);
   const link = await createPaymentLink(
     createLinkBody({ entity_id: demoMerchant.entity_id, send_by_email: true, send_by_sms: true, customer: { email: 'jane@example.org', mobile_phone_number: '+33612345678' } }) as CreatePaymentLinkInput,
     demoMerchant,
-    { store, clock: systemClock, ids: sequentialIds(), urlPolicy: 'production' },
+    { links, clock: systemClock, ids: sequentialIds(), urlPolicy: 'production' },
   );
   const setStatus = async (status: PaymentLink['status']) => {
-    const current = (await store.get(link.id))!;
-    await store.update({ ...current, status, version: current.version + 1 }, current.version);
+    const current = (await links.get(link.id))!;
+    await links.update({ ...current, status, version: current.version + 1 }, current.version);
   };
-  return { store, queue, engine, link, reminder: reminder.calls, expire: expire.calls, setStatus };
+  return { links, queue, engine, link, reminder: reminder.calls, expire: expire.calls, setStatus };
 }
 
 const inMs = (ms: number) => new Date(Date.now() + ms).toISOString();
@@ -121,7 +121,7 @@ beforeAll(async () => {
 
 describe('the link workflow on aws-local-stepfunctions', () => {
   it('sends the reminder at its time, then expires the link at expires_at', async () => {
-    const { engine, link, queue, store, reminder, expire } = await setup();
+    const { engine, link, queue, links, reminder, expire } = await setup();
     const run = input(link.id, { reminders: [500], expiresInMs: 1500 });
     await engine.start(run);
     expect(engine.execution(link.id)?.status).toBe('RUNNING');
@@ -142,12 +142,12 @@ describe('the link workflow on aws-local-stepfunctions', () => {
     expect(expire.map((c) => c.event)).toEqual([{ payment_link_id: link.id, grace_over: false }]);
     expect(expire[0]!.at).toBeGreaterThanOrEqual(Date.parse(run.expires_at) - TIMER_SLACK_MS);
     expect(expire[0]!.result).toEqual({ outcome: 'expired', status: 'EXPIRED' });
-    expect((await store.get(link.id))?.status).toBe('EXPIRED');
+    expect((await links.get(link.id))?.status).toBe('EXPIRED');
     expect(ended.output).toMatchObject({ ...run, expiry: { outcome: 'expired', status: 'EXPIRED', grace_over: false } });
   });
 
   it('gives a payment in progress the grace period, then expires the link', async () => {
-    const { engine, link, store, expire, setStatus } = await setup();
+    const { engine, link, links, expire, setStatus } = await setup();
     await setStatus('OPENED');
     await setStatus('PAYMENT_IN_PROGRESS');
     await engine.start(input(link.id, { expiresInMs: 200, graceSeconds: 1 }));
@@ -159,11 +159,11 @@ describe('the link workflow on aws-local-stepfunctions', () => {
       [{ payment_link_id: link.id, grace_over: true }, { outcome: 'expired', status: 'EXPIRED' }],
     ]);
     expect(expire[1]!.at - expire[0]!.at).toBeGreaterThanOrEqual(1000 - TIMER_SLACK_MS);
-    expect((await store.get(link.id))?.status).toBe('EXPIRED');
+    expect((await links.get(link.id))?.status).toBe('EXPIRED');
   });
 
   it('sends no reminder for a link paid before the reminder time, and leaves it PAID', async () => {
-    const { engine, link, queue, store, reminder, expire, setStatus } = await setup();
+    const { engine, link, queue, links, reminder, expire, setStatus } = await setup();
     await setStatus('PAID');
     await engine.start(input(link.id, { reminders: [200], expiresInMs: 400 }));
 
@@ -172,11 +172,11 @@ describe('the link workflow on aws-local-stepfunctions', () => {
     expect(reminder.map((c) => c.result)).toEqual([{ reminded: [] }]);
     expect(queue.requests).toEqual([]);
     expect(expire.map((c) => c.result)).toEqual([{ outcome: 'unchanged', status: 'PAID' }]);
-    expect((await store.get(link.id))?.status).toBe('PAID');
+    expect((await links.get(link.id))?.status).toBe('PAID');
   });
 
   it('never expires a link whose execution was stopped before expires_at', async () => {
-    const { engine, link, store, expire } = await setup();
+    const { engine, link, links, expire } = await setup();
     const run = input(link.id, { expiresInMs: 600 });
     await engine.start(run);
     await sleep(100);
@@ -185,7 +185,7 @@ describe('the link workflow on aws-local-stepfunctions', () => {
 
     await sleep(Date.parse(run.expires_at) - Date.now() + 300);
     expect(expire).toEqual([]);
-    expect((await store.get(link.id))?.status).toBe('CREATED');
+    expect((await links.get(link.id))?.status).toBe('CREATED');
     expect(engine.execution(link.id)?.states).toEqual([S.reminders, S.waitForExpiry]);
     // Stopping again, or stopping a link without an execution, changes nothing.
     await engine.stop(link.id);
@@ -208,18 +208,18 @@ describe('the link workflow on aws-local-stepfunctions', () => {
 
   it('retries a task that fails twice, then goes on', async () => {
     // The retry interval is shortened here; matching the error and counting attempts is the library's.
-    const { engine, link, store, expire } = await setup({ failExpire: 2, overrides: { retryIntervalOverrides: { [S.expireLink]: 20 } } });
+    const { engine, link, links, expire } = await setup({ failExpire: 2, overrides: { retryIntervalOverrides: { [S.expireLink]: 20 } } });
     await engine.start(input(link.id, { expiresInMs: 100 }));
 
     const ended = await settledWithin(engine, link.id, 5000);
     expect(ended).toMatchObject({ status: 'SUCCEEDED', transitions: 5 + 2 });
     expect(expire).toHaveLength(3);
     expect(expire.map((c) => c.error !== undefined)).toEqual([true, true, false]);
-    expect((await store.get(link.id))?.status).toBe('EXPIRED');
+    expect((await links.get(link.id))?.status).toBe('EXPIRED');
   });
 
   it('retries a task that always fails 3 times, then catches it and fails the execution with the error', async () => {
-    const { engine, link, store, expire } = await setup({ failExpire: Infinity, overrides: { retryIntervalOverrides: { [S.expireLink]: 10 } } });
+    const { engine, link, links, expire } = await setup({ failExpire: Infinity, overrides: { retryIntervalOverrides: { [S.expireLink]: 10 } } });
     await engine.start(input(link.id, { expiresInMs: 50 }));
 
     const ended = await settledWithin(engine, link.id, 5000);
@@ -228,17 +228,17 @@ describe('the link workflow on aws-local-stepfunctions', () => {
     expect(ended.states.slice(-2)).toEqual([S.expireLink, S.expiryFailed]);
     expect(ended.error?.error).toBe('Error');
     expect(JSON.parse(ended.error!.cause)).toEqual({ errorType: 'Error', errorMessage: 'dependency unavailable' });
-    expect((await store.get(link.id))?.status).toBe('CREATED');
+    expect((await links.get(link.id))?.status).toBe('CREATED');
   });
 
   it('still expires the link when a reminder keeps failing, and then fails the execution (it alarms)', async () => {
-    const { engine, link, store, reminder, expire } = await setup({ failReminder: Infinity, overrides: { retryIntervalOverrides: { [S.sendReminder]: 10 } } });
+    const { engine, link, links, reminder, expire } = await setup({ failReminder: Infinity, overrides: { retryIntervalOverrides: { [S.sendReminder]: 10 } } });
     await engine.start(input(link.id, { reminders: [50], expiresInMs: 300 }));
 
     const ended = await settledWithin(engine, link.id, 5000);
     expect(reminder).toHaveLength(1 + 3);
     expect(expire.map((c) => c.result)).toEqual([{ outcome: 'expired', status: 'EXPIRED' }]);
-    expect((await store.get(link.id))?.status).toBe('EXPIRED');
+    expect((await links.get(link.id))?.status).toBe('EXPIRED');
     expect(ended.status).toBe('FAILED');
     expect(ended.states).toContain(S.reminderFailed);
     expect(ended.states.at(-1)).toBe(S.remindersFailed);

@@ -1,11 +1,11 @@
 /** In-memory merchant-webhook ports with real behaviour (conditional writes, recorded sends), for unit tests. */
 import { VersionConflictError } from '../../shared/domain/errors.js';
 import type { AttemptResult, WebhookDelivery } from '../../shared/domain/merchant-webhooks/delivery.js';
-import type { DeliveryMessage, DeliveryQueue, DeliveryStore, MerchantSecretStore, WebhookHttp } from '../../shared/domain/ports.js';
+import type { DeliveryLocator, DeliveryMessage, DeliveryQueue, DeliveryStore, EndpointHealth, MerchantSecretStore, WebhookHttp } from '../../shared/domain/ports.js';
 
 const key = (linkId: string, eventId: string) => `${linkId}/${eventId}`;
 
-export class MemoryDeliveryStore implements DeliveryStore {
+export class MemoryDeliveryStore implements DeliveryStore, DeliveryLocator {
   readonly items = new Map<string, WebhookDelivery>();
   /** Runs before the next update is checked (once): lets a test play a concurrent writer. */
   beforeNextUpdate: (() => void) | undefined;
@@ -14,6 +14,10 @@ export class MemoryDeliveryStore implements DeliveryStore {
     const k = key(delivery.payment_link_id, delivery.event_id);
     if (!this.items.has(k)) this.items.set(k, structuredClone(delivery));
     return structuredClone(this.items.get(k)!);
+  }
+  async locate(eventId: string): Promise<{ payment_link_id: string; entity_id: string } | undefined> {
+    const d = [...this.items.values()].find((x) => x.event_id === eventId);
+    return d ? { payment_link_id: d.payment_link_id, entity_id: d.entity_id } : undefined;
   }
   async get(paymentLinkId: string, eventId: string): Promise<WebhookDelivery | undefined> {
     const d = this.items.get(key(paymentLinkId, eventId));
@@ -81,5 +85,19 @@ export class FakeWebhookHttp implements WebhookHttp {
     this.requests.push({ url, headers: { ...headers }, body, timeoutMs });
     const answer = this.answers[Math.min(this.requests.length - 1, this.answers.length - 1)] ?? { status_code: 200 };
     return { status_code: null, duration_ms: 12, error: null, ...answer };
+  }
+}
+
+/** Endpoints marked gone (410), in memory. */
+export class MemoryEndpointHealth implements EndpointHealth {
+  readonly gone = new Map<string, string>();
+  async goneSince(entityId: string, url: string): Promise<string | undefined> {
+    return this.gone.get(`${entityId} ${url}`);
+  }
+  async markGone(entityId: string, url: string, at: Date): Promise<void> {
+    if (!this.gone.has(`${entityId} ${url}`)) this.gone.set(`${entityId} ${url}`, at.toISOString());
+  }
+  async clear(entityId: string, url: string): Promise<void> {
+    this.gone.delete(`${entityId} ${url}`);
   }
 }

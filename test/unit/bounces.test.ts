@@ -186,9 +186,9 @@ describe('applySesFeedback', () => {
   it('dates the suppression when SES saw the bounce, else now', async () => {
     const suppressions = new MemorySuppressions();
     const clock = new FixedClock();
-    await applySesFeedback(snsBody(permanentBounce), { suppressions, clock });
+    await applySesFeedback(parseSesFeedback(snsBody(permanentBounce)), { suppressions, clock });
     const { timestamp: _t, ...undated } = complaint.complaint;
-    await applySesFeedback(snsBody({ ...complaint, complaint: undated }), { suppressions, clock });
+    await applySesFeedback(parseSesFeedback(snsBody({ ...complaint, complaint: undated })), { suppressions, clock });
     expect(suppressions.entries).toEqual([
       { entityId: 'demo-entity', address: 'Recipient@Example.com', reason: 'bounce/Permanent/General', at: '2017-08-05T00:41:02.669Z' },
       { entityId: 'demo-entity', address: 'recipient@example.com', reason: 'complaint/abuse', at: clock.now().toISOString() },

@@ -122,7 +122,7 @@ async function publishedEntries() {
   const providers = new StaticProviderRegistry([provider]);
   const merchants = new MemoryMerchantDirectory([demoMerchant], [], {});
   const urls = { apiBaseUrl: 'https://api.example.com', payBaseUrl: 'https://pay.example.com' };
-  const deps = { store, clock, providers, merchants, urls, ids: sequentialIds(), urlPolicy: 'production' as const };
+  const deps = { links: store, clock, providers, merchants, urls, ids: sequentialIds(), urlPolicy: 'production' as const };
   const step = () => clock.advance(30_000);
 
   const paid = await createPaymentLink(input, demoMerchant, deps);

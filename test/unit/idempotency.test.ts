@@ -7,7 +7,7 @@ const ok = (body: string) => ({ statusCode: 201, headers: {}, body });
 
 describe('runIdempotent', () => {
   it('runs once and replays the first response for the same request', async () => {
-    const deps = { store: new MemoryIdempotencyStore(), clock: new FixedClock() };
+    const deps = { idempotency: new MemoryIdempotencyStore(), clock: new FixedClock() };
     let runs = 0;
     const work = async () => ok(`run ${++runs}`);
     const first = await runIdempotent('k', 'h1', work, deps);
@@ -18,23 +18,23 @@ describe('runIdempotent', () => {
   });
 
   it('is a conflict for the same key with another request, or while the first is running', async () => {
-    const deps = { store: new MemoryIdempotencyStore(), clock: new FixedClock() };
+    const deps = { idempotency: new MemoryIdempotencyStore(), clock: new FixedClock() };
     await runIdempotent('k', 'h1', async () => ok('a'), deps);
     await expect(runIdempotent('k', 'h2', async () => ok('b'), deps)).rejects.toBeInstanceOf(IdempotencyConflictError);
-    await deps.store.claim('busy', 'h1');
+    await deps.idempotency.claim('busy', 'h1');
     await expect(runIdempotent('busy', 'h1', async () => ok('c'), deps)).rejects.toThrow(/still being processed/);
   });
 
   it('forgets a 5xx or a thrown error so the client can retry', async () => {
-    const deps = { store: new MemoryIdempotencyStore(), clock: new FixedClock() };
+    const deps = { idempotency: new MemoryIdempotencyStore(), clock: new FixedClock() };
     await runIdempotent('k', 'h', async () => ({ statusCode: 503, headers: {}, body: '' }), deps);
     await expect(runIdempotent('k2', 'h', async () => Promise.reject(new Error('boom')), deps)).rejects.toThrow('boom');
-    expect(deps.store.records.size).toBe(0);
+    expect(deps.idempotency.records.size).toBe(0);
     expect((await runIdempotent('k', 'h', async () => ok('x'), deps)).replayed).toBe(false);
   });
 
   it('remembers a 4xx like a success', async () => {
-    const deps = { store: new MemoryIdempotencyStore(), clock: new FixedClock() };
+    const deps = { idempotency: new MemoryIdempotencyStore(), clock: new FixedClock() };
     await runIdempotent('k', 'h', async () => ({ statusCode: 400, headers: {}, body: 'bad' }), deps);
     expect((await runIdempotent('k', 'h', async () => ok('x'), deps)).response.statusCode).toBe(400);
   });

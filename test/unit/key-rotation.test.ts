@@ -62,7 +62,7 @@ describe('redirection key rotation', () => {
   it('the Lambda handler defaults to ensure and logs kids, never key material', async () => {
     const lines: string[] = [];
     const ring = memoryRing();
-    const handler = makeHandler({ ring, logger: createLogger({ write: (l) => lines.push(l) }) });
+    const handler = makeHandler({ redirectionKeys: ring, logger: createLogger({ write: (l) => lines.push(l) }) });
     const out = await handler(undefined, lambdaContext('redirection-key-rotator'));
     expect(out.changed).toBe(true);
     expect(await handler({ action: 'ensure' }, lambdaContext('redirection-key-rotator'))).toMatchObject({ changed: false });

@@ -13,32 +13,32 @@ import { createLinkBody } from '../support/fixtures.js';
 const urls = { apiBaseUrl: 'https://api.example.com', payBaseUrl: 'https://pay.example.com' };
 
 async function setup(overrides: Record<string, unknown> = {}) {
-  const store = new MemoryLinkStore();
+  const links = new MemoryLinkStore();
   const clock = new FixedClock();
   const provider = new FakeProvider();
   const providers = new StaticProviderRegistry([provider]);
   const merchants = new MemoryMerchantDirectory([demoMerchant], [], {});
   const link = await createPaymentLink(createLinkBody({ entity_id: demoMerchant.entity_id, ...overrides }) as CreatePaymentLinkInput, demoMerchant, {
-    store,
+    links,
     clock,
     ids: sequentialIds(),
     urlPolicy: 'production',
   });
-  const deps = { store, clock, providers, merchants, urls };
-  return { store, clock, provider, providers, link, deps };
+  const deps = { links, clock, providers, merchants, urls };
+  return { links, clock, provider, providers, link, deps };
 }
 
-async function forceStatus(store: MemoryLinkStore, id: string, status: PaymentLink['status']) {
-  const l = (await store.get(id))!;
-  await store.update({ ...l, status, version: l.version + 1 }, l.version);
+async function forceStatus(links: MemoryLinkStore, id: string, status: PaymentLink['status']) {
+  const l = (await links.get(id))!;
+  await links.update({ ...l, status, version: l.version + 1 }, l.version);
 }
 
 describe('openForPayment', () => {
   it('opens a CREATED link with a client session and sends the shopper to the hosted page', async () => {
-    const { deps, link, provider, store } = await setup({ customer: { locale: 'fr-FR' } });
+    const { deps, link, provider, links } = await setup({ customer: { locale: 'fr-FR' } });
     const out = await openForPayment(link.id, deps);
     expect(out).toMatchObject({ kind: 'redirect', location: 'https://psp.example/pay/cs-1' });
-    const stored = (await store.get(link.id))!;
+    const stored = (await links.get(link.id))!;
     expect(stored).toMatchObject({ status: 'OPENED', version: 2, provider: 'fake', client_sessions: [{ id: 'cs-1', status: 'CREATED' }] });
     expect(provider.sessions.get('cs-1')?.request).toMatchObject({
       payment_link_id: link.id,
@@ -52,10 +52,10 @@ describe('openForPayment', () => {
   });
 
   it('opens a new client session on every open of an OPENED link, without a status change', async () => {
-    const { deps, link, store } = await setup();
+    const { deps, link, links } = await setup();
     await openForPayment(link.id, deps);
     await openForPayment(link.id, deps);
-    const stored = (await store.get(link.id))!;
+    const stored = (await links.get(link.id))!;
     expect(stored.status).toBe('OPENED');
     expect(stored.client_sessions.map((s) => s.id)).toEqual(['cs-1', 'cs-2']);
   });
@@ -66,8 +66,8 @@ describe('openForPayment', () => {
     ['EXPIRED', 'gone'],
     ['CANCELLED', 'gone'],
   ] as const)('does not open a %s link (%s) and creates no session', async (status, kind) => {
-    const { deps, link, store, provider } = await setup();
-    await forceStatus(store, link.id, status);
+    const { deps, link, links, provider } = await setup();
+    await forceStatus(links, link.id, status);
     expect((await openForPayment(link.id, deps)).kind).toBe(kind);
     expect(provider.sessions.size).toBe(0);
   });
@@ -93,9 +93,9 @@ describe('applyProviderEvent', () => {
   }
 
   it('moves OPENED → PAYMENT_IN_PROGRESS → PAID and records the payment and session', async () => {
-    const { deps, link, store } = await opened();
+    const { deps, link, links } = await opened();
     await applyProviderEvent(providerEvent(link.id, 'p-1', 'PENDING'), deps);
-    expect((await store.get(link.id))?.status).toBe('PAYMENT_IN_PROGRESS');
+    expect((await links.get(link.id))?.status).toBe('PAYMENT_IN_PROGRESS');
     const { outcome, link: paid } = await applyProviderEvent(providerEvent(link.id, 'p-1', 'AUTHORIZED'), deps);
     expect(outcome).toBe('applied');
     expect(paid).toMatchObject({
@@ -106,39 +106,39 @@ describe('applyProviderEvent', () => {
   });
 
   it('applies an event at most once', async () => {
-    const { deps, link, store } = await opened();
+    const { deps, link, links } = await opened();
     const event = providerEvent(link.id, 'p-1', 'REFUSED');
     await applyProviderEvent(event, deps);
-    const after = await store.get(link.id);
+    const after = await links.get(link.id);
     expect((await applyProviderEvent(event, deps)).outcome).toBe('duplicate');
-    expect(await store.get(link.id)).toEqual(after);
+    expect(await links.get(link.id)).toEqual(after);
   });
 
   it('never reverts PAID when a PENDING or REFUSED arrives late', async () => {
-    const { deps, link, store } = await opened();
+    const { deps, link, links } = await opened();
     await applyProviderEvent(providerEvent(link.id, 'p-1', 'AUTHORIZED'), deps);
     expect((await applyProviderEvent(providerEvent(link.id, 'p-1', 'PENDING'), deps)).outcome).toBe('stale');
     await applyProviderEvent(providerEvent(link.id, 'p-0', 'REFUSED'), deps); // an older attempt, reported late
-    expect(await store.get(link.id)).toMatchObject({ status: 'PAID' });
+    expect(await links.get(link.id)).toMatchObject({ status: 'PAID' });
   });
 
   it('returns a refused attempt to OPENED, unless another attempt is still in progress', async () => {
-    const { deps, link, store } = await opened();
+    const { deps, link, links } = await opened();
     await applyProviderEvent(providerEvent(link.id, 'p-1', 'PENDING'), deps);
     await applyProviderEvent(providerEvent(link.id, 'p-1', 'REFUSED'), deps);
-    expect((await store.get(link.id))?.status).toBe('OPENED');
+    expect((await links.get(link.id))?.status).toBe('OPENED');
     await applyProviderEvent(providerEvent(link.id, 'p-2', 'PENDING'), deps);
     await applyProviderEvent(providerEvent(link.id, 'p-3', 'REFUSED'), deps);
-    expect((await store.get(link.id))?.status).toBe('PAYMENT_IN_PROGRESS');
+    expect((await links.get(link.id))?.status).toBe('PAYMENT_IN_PROGRESS');
   });
 
   it('voids a late authorization of a paid link and records it, once', async () => {
-    const { deps, link, store, provider } = await opened();
+    const { deps, link, links, provider } = await opened();
     await applyProviderEvent(providerEvent(link.id, 'p-1', 'AUTHORIZED'), deps);
     const { outcome } = await applyProviderEvent(providerEvent(link.id, 'p-2', 'AUTHORIZED'), deps);
     expect(outcome).toBe('late_payment');
     expect(provider.voided).toEqual(['p-2']);
-    const stored = (await store.get(link.id))!;
+    const stored = (await links.get(link.id))!;
     expect(stored.status).toBe('PAID');
     expect(stored.payments.find((p) => p.id === 'p-2')).toMatchObject({ authorization_status: 'AUTHORIZED', late_settlement: 'VOIDED' });
     await applyProviderEvent(providerEvent(link.id, 'p-2', 'AUTHORIZED'), deps);
@@ -146,34 +146,34 @@ describe('applyProviderEvent', () => {
   });
 
   it('refunds a late captured payment of a cancelled link', async () => {
-    const { deps, link, store, provider } = await opened();
-    await forceStatus(store, link.id, 'CANCELLED');
+    const { deps, link, links, provider } = await opened();
+    await forceStatus(links, link.id, 'CANCELLED');
     await applyProviderEvent(providerEvent(link.id, 'p-1', 'AUTHORIZED', { captured: true, amount: 12000 }), deps);
     expect(provider.refunded).toEqual([{ id: 'p-1', amount: 12000 }]);
-    expect((await store.get(link.id))).toMatchObject({ status: 'CANCELLED', payments: [{ late_settlement: 'REFUNDED' }] });
+    expect((await links.get(link.id))).toMatchObject({ status: 'CANCELLED', payments: [{ late_settlement: 'REFUNDED' }] });
   });
 
   it('retries the settlement on redelivery when the provider failed the first time', async () => {
-    const { deps, link, store, provider } = await opened();
-    await forceStatus(store, link.id, 'EXPIRED');
+    const { deps, link, links, provider } = await opened();
+    await forceStatus(links, link.id, 'EXPIRED');
     provider.failSettlement = 1;
     const event = providerEvent(link.id, 'p-1', 'AUTHORIZED');
     await expect(applyProviderEvent(event, deps)).rejects.toThrow('provider unavailable');
-    expect((await store.get(link.id))?.payments[0]?.late_settlement).toBe('VOID_PENDING');
+    expect((await links.get(link.id))?.payments[0]?.late_settlement).toBe('VOID_PENDING');
     expect((await applyProviderEvent(event, deps)).outcome).toBe('duplicate');
     expect(provider.voided).toEqual(['p-1']);
-    expect((await store.get(link.id))?.payments[0]?.late_settlement).toBe('VOIDED');
+    expect((await links.get(link.id))?.payments[0]?.late_settlement).toBe('VOIDED');
   });
 
   it('lets exactly one of N concurrent authorizations pay the link; the others are voided', async () => {
-    const { deps, link, store, provider } = await opened();
+    const { deps, link, links, provider } = await opened();
     const results = await Promise.all(
       Array.from({ length: 6 }, (_, i) => applyProviderEvent(providerEvent(link.id, `p-${i}`, 'AUTHORIZED'), deps)),
     );
     expect(results.filter((r) => r.outcome === 'applied')).toHaveLength(1);
     expect(results.filter((r) => r.outcome === 'late_payment')).toHaveLength(5);
     expect(provider.voided).toHaveLength(5);
-    const stored = (await store.get(link.id))!;
+    const stored = (await links.get(link.id))!;
     expect(stored.status).toBe('PAID');
     expect(stored.payments.filter((p) => p.late_settlement === 'VOIDED')).toHaveLength(5);
   });
@@ -223,7 +223,7 @@ describe('shopperReturn', () => {
     provider.sessions.get('cs-1')!.status = 'SUBMITTED';
     provider.sessions.get('cs-1')!.payment = { id: 'p-1', authorization_status: 'PENDING' };
     const key = await generateRedirectionKey('k');
-    const location = await shopperReturn(link.id, 'cs-1', { ...deps, signer: new JoseRedirectionSigner(async () => [key], deps.clock) });
+    const location = await shopperReturn(link.id, 'cs-1', { ...deps, redirection: new JoseRedirectionSigner(async () => [key], deps.clock) });
     const url = new URL(location);
     expect(url.origin + url.pathname).toBe('https://shop.example/done');
     expect(url.searchParams.get('order')).toBe('42');
@@ -241,7 +241,7 @@ describe('shopperReturn', () => {
     const a = await setup();
     await openForPayment(a.link.id, a.deps);
     const key = await generateRedirectionKey('k');
-    const deps = { ...a.deps, signer: new JoseRedirectionSigner(async () => [key], a.deps.clock) };
+    const deps = { ...a.deps, redirection: new JoseRedirectionSigner(async () => [key], a.deps.clock) };
     await expect(shopperReturn(a.link.id, 'cs-unknown', deps)).rejects.toBeInstanceOf(NotFoundError);
     await expect(shopperReturn('other', 'cs-1', deps)).rejects.toBeInstanceOf(NotFoundError);
   });

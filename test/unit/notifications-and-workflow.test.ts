@@ -16,15 +16,15 @@ const urls = { apiBaseUrl: 'https://api.example.com', payBaseUrl: 'https://pay.e
 const withContact = { customer: { email: 'jane@example.com', locale: 'fr-FR', mobile_phone_number: '+33612345678' } };
 
 async function setup(overrides: Record<string, unknown> = {}) {
-  const store = new MemoryLinkStore();
+  const links = new MemoryLinkStore();
   const clock = new FixedClock();
   const link = await createPaymentLink(createLinkBody({ entity_id: demoMerchant.entity_id, ...overrides }) as CreatePaymentLinkInput, demoMerchant, {
-    store,
+    links,
     clock,
     ids: sequentialIds(),
     urlPolicy: 'production',
   });
-  return { store, clock, link };
+  return { links, clock, link };
 }
 
 async function fieldErrors(promise: Promise<unknown>): Promise<string[]> {
@@ -93,11 +93,11 @@ describe('workflow tasks', () => {
     const a = await setup();
     expect(await expireLink(a.link.id, false, a)).toEqual({ outcome: 'expired', status: 'EXPIRED' });
     const b = await setup();
-    await b.store.update({ ...b.link, status: 'PAYMENT_IN_PROGRESS', version: 2 }, 1);
+    await b.links.update({ ...b.link, status: 'PAYMENT_IN_PROGRESS', version: 2 }, 1);
     expect(await expireLink(b.link.id, false, b)).toEqual({ outcome: 'deferred', status: 'PAYMENT_IN_PROGRESS' });
     expect(await expireLink(b.link.id, true, b)).toEqual({ outcome: 'expired', status: 'EXPIRED' });
     const c = await setup();
-    await c.store.update({ ...c.link, status: 'PAID', version: 2 }, 1);
+    await c.links.update({ ...c.link, status: 'PAID', version: 2 }, 1);
     expect(await expireLink(c.link.id, true, c)).toEqual({ outcome: 'unchanged', status: 'PAID' });
   });
 });
@@ -136,7 +136,7 @@ describe('processNotification', () => {
   async function notifier(overrides: Record<string, unknown> = {}) {
     const s = await setup({ send_by_email: true, send_by_sms: true, ...withContact, ...overrides });
     const deps = {
-      store: s.store,
+      links: s.links,
       clock: s.clock,
       merchants: new MemoryMerchantDirectory([demoMerchant], [], {}),
       mailer: new FakeMailer(),
@@ -155,7 +155,7 @@ describe('processNotification', () => {
   }
 
   it('sends the email and the SMS once each and records them on the link', async () => {
-    const { deps, request, store, link } = await notifier();
+    const { deps, request, links, link } = await notifier();
     expect(await processNotification(request('EMAIL'), deps)).toBe('sent');
     expect(await processNotification(request('SMS'), deps)).toBe('sent');
     expect(await processNotification(request('EMAIL'), deps)).toBe('duplicate');
@@ -163,7 +163,7 @@ describe('processNotification', () => {
     expect(deps.mailer.sent[0]).toMatchObject({ to: 'jane@example.com', subject: 'INITIAL Shop One', tags: { entity_id: 'm-1', payment_link_id: link.id } });
     expect(deps.mailer.sent[0]!.html).toContain(`https://pay.example.com/payment-links/${link.id}`);
     expect(deps.sms.sent).toEqual([{ phone_number: '+33612345678', message: `INITIAL https://pay.example.com/payment-links/${link.id}` }]);
-    const stored = (await store.get(link.id))!;
+    const stored = (await links.get(link.id))!;
     expect(stored.notifications?.map((n) => [n.channel, n.kind, n.status, n.message_id])).toEqual([
       ['EMAIL', 'INITIAL', 'SENT', 'ses-1'],
       ['SMS', 'INITIAL', 'SENT', 'sns-1'],
@@ -171,11 +171,11 @@ describe('processNotification', () => {
   });
 
   it('skips a suppressed address and records that', async () => {
-    const { deps, request, store, link } = await notifier();
+    const { deps, request, links, link } = await notifier();
     await deps.suppressions.suppress('m-1', 'JANE@example.com');
     expect(await processNotification(request('EMAIL'), deps)).toBe('suppressed');
     expect(deps.mailer.sent).toEqual([]);
-    expect((await store.get(link.id))?.notifications?.[0]?.status).toBe('SUPPRESSED');
+    expect((await links.get(link.id))?.notifications?.[0]?.status).toBe('SUPPRESSED');
   });
 
   it('lets a failing send throw (the queue retries it) and then sends once', async () => {
@@ -187,8 +187,8 @@ describe('processNotification', () => {
   });
 
   it('does not remind a link that is paid or in progress', async () => {
-    const { deps, request, store, link } = await notifier();
-    await store.update({ ...link, status: 'PAID', version: 2 }, 1);
+    const { deps, request, links, link } = await notifier();
+    await links.update({ ...link, status: 'PAID', version: 2 }, 1);
     expect(await processNotification(request('EMAIL', 'REMINDER'), deps)).toBe('skipped');
     expect(deps.mailer.sent).toEqual([]);
   });
@@ -196,9 +196,9 @@ describe('processNotification', () => {
 
 describe('requestResend', () => {
   it('queues a resend with a fresh id, at most 5 per link per hour (429 after), counting per rolling hour', async () => {
-    const { store, clock, link } = await setup({ send_by_email: true, ...withContact });
+    const { links, clock, link } = await setup({ send_by_email: true, ...withContact });
     const queued: NotificationRequest[] = [];
-    const deps = { store, clock, queue: { enqueue: async (r: NotificationRequest) => void queued.push(r) } };
+    const deps = { links, clock, notificationQueue: { enqueue: async (r: NotificationRequest) => void queued.push(r) } };
     for (let i = 0; i < RESEND_LIMIT_PER_HOUR; i++) await requestResend(link.id, 'EMAIL', demoMerchant, deps);
     expect(new Set(queued.map((q) => q.id)).size).toBe(RESEND_LIMIT_PER_HOUR);
     const err = await requestResend(link.id, 'EMAIL', demoMerchant, deps).catch((e: unknown) => e);
@@ -209,18 +209,18 @@ describe('requestResend', () => {
   });
 
   it('is 400 on a terminal link or without an address, 404 for another merchant', async () => {
-    const { store, clock, link } = await setup({ send_by_email: true, ...withContact });
-    const deps = { store, clock, queue: { enqueue: async () => undefined } };
-    await expect(requestResend(link.id, 'SMS', demoMerchant, { ...deps, store: await withoutPhone(store, link) })).rejects.toBeInstanceOf(InvalidTransitionError);
+    const { links, clock, link } = await setup({ send_by_email: true, ...withContact });
+    const deps = { links, clock, notificationQueue: { enqueue: async () => undefined } };
+    await expect(requestResend(link.id, 'SMS', demoMerchant, { ...deps, links: await withoutPhone(links, link) })).rejects.toBeInstanceOf(InvalidTransitionError);
     await expect(requestResend(link.id, 'EMAIL', { ...demoMerchant, entity_id: 'other' }, deps)).rejects.toBeInstanceOf(NotFoundError);
-    const l = (await store.get(link.id))!;
-    await store.update({ ...l, status: 'PAID', version: l.version + 1 }, l.version);
+    const l = (await links.get(link.id))!;
+    await links.update({ ...l, status: 'PAID', version: l.version + 1 }, l.version);
     await expect(requestResend(link.id, 'EMAIL', demoMerchant, deps)).rejects.toBeInstanceOf(InvalidTransitionError);
   });
 });
 
-async function withoutPhone(store: MemoryLinkStore, link: PaymentLink) {
-  const l = (await store.get(link.id))!;
-  await store.update({ ...l, customer: { email: 'jane@example.com' }, version: l.version + 1 }, l.version);
-  return store;
+async function withoutPhone(links: MemoryLinkStore, link: PaymentLink) {
+  const l = (await links.get(link.id))!;
+  await links.update({ ...l, customer: { email: 'jane@example.com' }, version: l.version + 1 }, l.version);
+  return links;
 }

@@ -9,9 +9,9 @@ import { FixedClock, MemoryLinkStore, demoMerchant, sequentialIds } from '../sup
 import { PURSE_CREATE_EXAMPLE, createLinkBody } from '../support/fixtures.js';
 
 function setup(urlPolicy: 'sandbox' | 'production' = 'production') {
-  const store = new MemoryLinkStore();
+  const links = new MemoryLinkStore();
   const clock = new FixedClock();
-  return { store, clock, deps: { store, clock, ids: sequentialIds(), urlPolicy } };
+  return { links, clock, deps: { links, clock, ids: sequentialIds(), urlPolicy } };
 }
 
 const input = (overrides: Record<string, unknown> = {}) =>
@@ -29,11 +29,11 @@ async function fieldErrors(promise: Promise<unknown>): Promise<Record<string, st
 
 describe('createPaymentLink', () => {
   it('creates a CREATED link at version 1 with the merchant default expiry', async () => {
-    const { deps, store } = setup();
+    const { deps, links } = setup();
     const link = await createPaymentLink(input(), demoMerchant, deps);
     expect(link).toMatchObject({ status: 'CREATED', version: 1, capture_mode: 'AUTOMATIC', allow_future_usage: false, payments: [], client_sessions: [] });
     expect(link.expires_at).toBe('2026-01-16T10:00:00.000Z');
-    expect(await store.get(link.id)).toEqual(link);
+    expect(await links.get(link.id)).toEqual(link);
   });
 
   it('applies expiration_in_minutes and keeps expires_at when given', async () => {
@@ -114,11 +114,11 @@ describe('createPaymentLink', () => {
 
 describe('getOwnLink', () => {
   it('hides other merchants’ links behind a 404', async () => {
-    const { deps, store } = setup();
+    const { deps, links } = setup();
     const link = await createPaymentLink(input(), demoMerchant, deps);
-    await expect(getOwnLink(link.id, { ...demoMerchant, entity_id: 'm-2' }, store)).rejects.toBeInstanceOf(NotFoundError);
-    await expect(getOwnLink('nope', demoMerchant, store)).rejects.toBeInstanceOf(NotFoundError);
-    await expect(getOwnLink(link.id, demoMerchant, store)).resolves.toEqual(link);
+    await expect(getOwnLink(link.id, { ...demoMerchant, entity_id: 'm-2' }, links)).rejects.toBeInstanceOf(NotFoundError);
+    await expect(getOwnLink('nope', demoMerchant, links)).rejects.toBeInstanceOf(NotFoundError);
+    await expect(getOwnLink(link.id, demoMerchant, links)).resolves.toEqual(link);
   });
 });
 
@@ -126,54 +126,54 @@ describe('cancelPaymentLink', () => {
   async function linkIn(status: PaymentLink['status']) {
     const s = setup();
     const link = await createPaymentLink(input(), demoMerchant, s.deps);
-    if (status !== 'CREATED') await s.store.update({ ...link, status, version: 2 }, 1);
+    if (status !== 'CREATED') await s.links.update({ ...link, status, version: 2 }, 1);
     return { ...s, id: link.id };
   }
 
   it.each(['CREATED', 'OPENED', 'PAYMENT_IN_PROGRESS'] as const)('cancels a %s link and bumps the version', async (status) => {
-    const { store, clock, id } = await linkIn(status);
-    const before = await store.get(id);
+    const { links, clock, id } = await linkIn(status);
+    const before = await links.get(id);
     clock.advance(1000);
-    const cancelled = await cancelPaymentLink(id, demoMerchant, { store, clock });
+    const cancelled = await cancelPaymentLink(id, demoMerchant, { links, clock });
     expect(cancelled).toMatchObject({ status: 'CANCELLED', version: before!.version + 1, updated_at: '2026-01-15T10:00:01.000Z' });
-    expect(await store.get(id)).toEqual(cancelled);
+    expect(await links.get(id)).toEqual(cancelled);
   });
 
   it('is idempotent on a CANCELLED link: same version, no write', async () => {
-    const { store, clock, id } = await linkIn('CREATED');
-    const first = await cancelPaymentLink(id, demoMerchant, { store, clock });
-    const second = await cancelPaymentLink(id, demoMerchant, { store, clock });
+    const { links, clock, id } = await linkIn('CREATED');
+    const first = await cancelPaymentLink(id, demoMerchant, { links, clock });
+    const second = await cancelPaymentLink(id, demoMerchant, { links, clock });
     expect(second).toEqual(first);
   });
 
   it.each(['PAID', 'EXPIRED'] as const)('refuses to cancel a %s link and changes nothing', async (status) => {
-    const { store, clock, id } = await linkIn(status);
-    const before = await store.get(id);
-    await expect(cancelPaymentLink(id, demoMerchant, { store, clock })).rejects.toBeInstanceOf(InvalidTransitionError);
-    expect(await store.get(id)).toEqual(before);
+    const { links, clock, id } = await linkIn(status);
+    const before = await links.get(id);
+    await expect(cancelPaymentLink(id, demoMerchant, { links, clock })).rejects.toBeInstanceOf(InvalidTransitionError);
+    expect(await links.get(id)).toEqual(before);
   });
 });
 
 describe('applyLinkEvent', () => {
   it('re-reads and decides again when a concurrent writer wins', async () => {
-    const { store, clock, deps } = setup();
+    const { links, clock, deps } = setup();
     const link = await createPaymentLink(input(), demoMerchant, deps);
     let reads = 0;
     const load = async () => {
-      const current = (await store.get(link.id))!;
-      if (reads++ === 0) await store.update({ ...current, status: 'OPENED', version: 2 }, 1); // someone else opens it first
+      const current = (await links.get(link.id))!;
+      if (reads++ === 0) await links.update({ ...current, status: 'OPENED', version: 2 }, 1); // someone else opens it first
       return current;
     };
-    const { link: after } = await applyLinkEvent(load, { type: 'CANCEL' }, { store, clock });
+    const { link: after } = await applyLinkEvent(load, { type: 'CANCEL' }, { links, clock });
     expect(reads).toBe(2);
     expect(after).toMatchObject({ status: 'CANCELLED', version: 3 });
   });
 
   it('gives up after repeated conflicts instead of looping forever', async () => {
-    const { store, clock, deps } = setup();
+    const { links, clock, deps } = setup();
     const link = await createPaymentLink(input(), demoMerchant, deps);
-    const stale = (await store.get(link.id))!;
-    await store.update({ ...stale, version: 2 }, 1);
-    await expect(applyLinkEvent(async () => stale, { type: 'CANCEL' }, { store, clock })).rejects.toBeInstanceOf(VersionConflictError);
+    const stale = (await links.get(link.id))!;
+    await links.update({ ...stale, version: 2 }, 1);
+    await expect(applyLinkEvent(async () => stale, { type: 'CANCEL' }, { links, clock })).rejects.toBeInstanceOf(VersionConflictError);
   });
 });

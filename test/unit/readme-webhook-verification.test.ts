@@ -39,7 +39,7 @@ async function delivery(): Promise<WebhookDelivery> {
       webhook: { url: 'https://merchant.example/hooks', headers: [{ name: 'x-order-id', values: ['order_123456'] }] },
     }),
     demoMerchant,
-    { store: new MemoryLinkStore(), clock: new FixedClock(), ids: sequentialIds(), urlPolicy: 'production' },
+    { links: new MemoryLinkStore(), clock: new FixedClock(), ids: sequentialIds(), urlPolicy: 'production' },
   );
   const opened: PaymentLink = { ...link, status: 'OPENED', version: 2, updated_at: '2026-01-15T10:01:00.000Z' };
   const [d] = webhooksForLinkChange(link, opened, { url: link.webhook!.url, headers: link.webhook!.headers ?? [] }, {

@@ -8,7 +8,7 @@ import type { DeliveryMessage } from '../../shared/domain/ports.js';
 import { AttemptNotRecordedError, DeliveryNotYetRecordedError, MAX_QUEUE_DELAY_SECONDS, sendDelivery, type SendOutcome } from '../../shared/domain/merchant-webhooks/sending.js';
 import { createLogger } from '../../shared/logger.js';
 import { FixedClock } from '../support/fakes.js';
-import { FakeWebhookHttp, MemoryDeliveryQueue, MemoryDeliveryStore, MemorySecretStore } from '../support/webhook-fakes.js';
+import { FakeWebhookHttp, MemoryDeliveryQueue, MemoryDeliveryStore, MemoryEndpointHealth, MemorySecretStore } from '../support/webhook-fakes.js';
 
 const SECRET = 'whsec_' + Buffer.from('a'.repeat(32)).toString('base64');
 const OLD_SECRET = 'whsec_' + Buffer.from('b'.repeat(32)).toString('base64');
@@ -42,7 +42,7 @@ function setup(answers: Array<Partial<AttemptResult>> = [{ status_code: 200 }], 
   const http = new FakeWebhookHttp(answers);
   const clock = new FixedClock(T0);
   const secrets = new MemorySecretStore({ 'merchant-1': options.secrets ?? [SECRET] });
-  const deps = { deliveries, queue, http, secrets, clock, ...(options.schedule ? { schedule: options.schedule } : {}) };
+  const deps = { deliveries, deliveryQueue: queue, webhookHttp: http, webhookSecrets: secrets, clock, ...(options.schedule ? { retrySchedule: options.schedule } : {}) };
   return { deliveries, queue, http, clock, deps };
 }
 
@@ -340,7 +340,7 @@ describe('merchant-webhook-sender handler', () => {
     const d = await s.deliveries.createIfAbsent(delivery({ headers: [{ name: 'Authorization', values: ['Bearer merchant-credential'] }] }));
     const lines: string[] = [];
     const logger = createLogger({ level: 'debug', write: (l) => lines.push(l) });
-    const handler = makeHandler({ ...s.deps, logger });
+    const handler = makeHandler({ ...s.deps, endpoints: new MemoryEndpointHealth(), logger });
     const result = await handler(sqsEvent(['not json', JSON.stringify(first(d)), JSON.stringify({ event_id: 1 }), JSON.stringify({ ...first(d), event_id: 'msg_missing' })]), {} as Context);
     expect(result).toEqual({ batchItemFailures: [{ itemIdentifier: 'm0' }, { itemIdentifier: 'm2' }] });
     expect(s.deliveries.one(d).state).toBe('delivered');
@@ -357,7 +357,7 @@ describe('merchant-webhook-sender handler', () => {
     const s = setup([{ status_code: 200 }]);
     const d = await s.deliveries.createIfAbsent(delivery());
     s.deliveries.get = () => Promise.reject(new Error('store unavailable'));
-    const handler = makeHandler({ ...s.deps, logger: createLogger({ write: () => undefined }) });
+    const handler = makeHandler({ ...s.deps, endpoints: new MemoryEndpointHealth(), logger: createLogger({ write: () => undefined }) });
     expect(await handler(sqsEvent([JSON.stringify(first(d))]), {} as Context)).toEqual({ batchItemFailures: [{ itemIdentifier: 'm0' }] });
     expect(s.http.requests).toHaveLength(0);
   });

@@ -30,10 +30,10 @@ export async function runIdempotent(
   key: string,
   fingerprint: string,
   run: () => Promise<StoredResponse>,
-  deps: { store: IdempotencyStore; clock: Clock },
+  deps: { idempotency: IdempotencyStore; clock: Clock },
 ): Promise<{ response: StoredResponse; replayed: boolean }> {
   const expiresAt = new Date(deps.clock.now().getTime() + IDEMPOTENCY_WINDOW_MS);
-  const claim = await deps.store.claim(key, fingerprint, expiresAt);
+  const claim = await deps.idempotency.claim(key, fingerprint, expiresAt);
   if (claim.state !== 'claimed') {
     if (claim.request_hash !== fingerprint) {
       throw new IdempotencyConflictError('this Idempotency-Key was already used with a different request');
@@ -47,10 +47,10 @@ export async function runIdempotent(
   try {
     response = await run();
   } catch (err) {
-    await deps.store.release(key);
+    await deps.idempotency.release(key);
     throw err;
   }
-  if (response.statusCode >= 500) await deps.store.release(key);
-  else await deps.store.complete(key, response, expiresAt);
+  if (response.statusCode >= 500) await deps.idempotency.release(key);
+  else await deps.idempotency.complete(key, response, expiresAt);
   return { response, replayed: false };
 }

@@ -12,7 +12,7 @@ import { MAX_EXPIRY_DAYS, type CreatePaymentLinkInput } from './schemas.js';
 import { applyLinkEvent } from './write.js';
 
 export interface CreateDeps {
-  store: LinkStore;
+  links: LinkStore;
   clock: Clock;
   ids: IdGenerator;
   urlPolicy: UrlPolicy;
@@ -107,13 +107,13 @@ export async function createPaymentLink(
     created_at: now.toISOString(),
     updated_at: now.toISOString(),
   };
-  await deps.store.create(link);
+  await deps.links.create(link);
   return link;
 }
 
 /** A link the merchant may see: another merchant's link is indistinguishable from a missing one. */
-export async function getOwnLink(id: string, merchant: Merchant, store: LinkStore): Promise<PaymentLink> {
-  const link = await store.get(id);
+export async function getOwnLink(id: string, merchant: Merchant, links: LinkStore): Promise<PaymentLink> {
+  const link = await links.get(id);
   if (!link || link.entity_id !== merchant.entity_id) throw new NotFoundError(`payment link ${id} not found`);
   return link;
 }
@@ -123,17 +123,17 @@ export async function listOwnLinks(
   filter: LinkFilter,
   limit: number,
   cursor: string | undefined,
-  store: LinkStore,
+  links: LinkStore,
 ): Promise<Page<PaymentLink>> {
-  return store.list(merchant.entity_id, filter, limit, cursor);
+  return links.list(merchant.entity_id, filter, limit, cursor);
 }
 
 export async function cancelPaymentLink(
   id: string,
   merchant: Merchant,
-  deps: { store: LinkStore; clock: Clock },
+  deps: { links: LinkStore; clock: Clock },
 ): Promise<PaymentLink> {
-  const { link, result } = await applyLinkEvent(() => getOwnLink(id, merchant, deps.store), { type: 'CANCEL' }, deps);
+  const { link, result } = await applyLinkEvent(() => getOwnLink(id, merchant, deps.links), { type: 'CANCEL' }, deps);
   if (result.outcome === 'rejected') throw new InvalidTransitionError(result.reason);
   return link;
 }

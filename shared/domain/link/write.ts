@@ -26,7 +26,7 @@ const backoff = (attempt: number) => new Promise((resolve) => setTimeout(resolve
 export async function updateLink<T>(
   load: () => Promise<PaymentLink>,
   decide: (current: PaymentLink) => { next?: PaymentLink; value: T },
-  deps: { store: LinkStore; clock: Clock },
+  deps: { links: LinkStore; clock: Clock },
 ): Promise<{ link: PaymentLink; value: T; written: boolean }> {
   for (let attempt = 1; ; attempt++) {
     const current = await load();
@@ -34,7 +34,7 @@ export async function updateLink<T>(
     if (!next) return { link: current, value, written: false };
     const written = { ...next, version: current.version + 1, updated_at: deps.clock.now().toISOString() };
     try {
-      await deps.store.update(written, current.version);
+      await deps.links.update(written, current.version);
       return { link: written, value, written: true };
     } catch (err) {
       if (!(err instanceof VersionConflictError) || attempt >= MAX_WRITE_ATTEMPTS) throw err;
@@ -47,7 +47,7 @@ export async function updateLink<T>(
 export async function applyLinkEvent(
   load: () => Promise<PaymentLink>,
   event: LinkEvent,
-  deps: { store: LinkStore; clock: Clock },
+  deps: { links: LinkStore; clock: Clock },
   mutate: (link: PaymentLink, result: TransitionResult) => PaymentLink = (link) => link,
 ): Promise<ApplyResult> {
   const { link, value } = await updateLink<TransitionResult>(

@@ -24,12 +24,12 @@ const MAX_WRITE_ROUNDS = 5;
 
 export interface WebhookSendingDeps {
   deliveries: DeliveryStore;
-  queue: DeliveryQueue;
-  http: WebhookHttp;
-  secrets: MerchantSecretStore;
+  deliveryQueue: DeliveryQueue;
+  webhookHttp: WebhookHttp;
+  webhookSecrets: MerchantSecretStore;
   clock: Clock;
   /** Seconds between scheduled attempts; RETRY_SCHEDULE_SECONDS by default. */
-  schedule?: readonly number[];
+  retrySchedule?: readonly number[];
   attemptTimeoutMs?: number;
   /** "410 stops retries for that endpoint": without it, a 410 stops only its own delivery. */
   endpoints?: EndpointHealth;
@@ -127,7 +127,7 @@ export async function sendDelivery(message: DeliveryMessage, deps: WebhookSendin
     const wait = due ? secondsUntil(due, now) : 0;
     if (wait > 0) {
       const delay = Math.min(wait, MAX_QUEUE_DELAY_SECONDS);
-      await deps.queue.enqueue(message, delay);
+      await deps.deliveryQueue.enqueue(message, delay);
       return { outcome: 'waiting', delay_seconds: delay };
     }
     if (standing === 'ahead') {
@@ -153,15 +153,15 @@ export async function sendDelivery(message: DeliveryMessage, deps: WebhookSendin
       return { outcome: 'endpoint_gone', gone_since: goneSince };
     }
   }
-  const secrets = await deps.secrets.signingSecrets(delivery.entity_id, now);
+  const secrets = await deps.webhookSecrets.signingSecrets(delivery.entity_id, now);
   const headers = deliveryHeaders(delivery, secrets, now);
-  const result = await deps.http.post(delivery.url, headers, delivery.body, deps.attemptTimeoutMs ?? ATTEMPT_TIMEOUT_MS);
+  const result = await deps.webhookHttp.post(delivery.url, headers, delivery.body, deps.attemptTimeoutMs ?? ATTEMPT_TIMEOUT_MS);
   if (deps.endpoints) {
     if (result.status_code === 410) await deps.endpoints.markGone(delivery.entity_id, delivery.url, now);
     else if (manual && isSuccess(result)) await deps.endpoints.clear(delivery.entity_id, delivery.url);
   }
 
-  const options = { manual, ...(deps.schedule ? { schedule: deps.schedule } : {}) };
+  const options = { manual, ...(deps.retrySchedule ? { schedule: deps.retrySchedule } : {}) };
   try {
     let current = delivery;
     for (let round = 0; ; round++) {
@@ -169,7 +169,7 @@ export async function sendDelivery(message: DeliveryMessage, deps: WebhookSendin
       let followUp: number | null = null;
       if (!manual && next.state === 'pending' && next.next_attempt_at) {
         followUp = Math.min(secondsUntil(next.next_attempt_at, now), MAX_QUEUE_DELAY_SECONDS);
-        await deps.queue.enqueue({ event_id: next.event_id, payment_link_id: next.payment_link_id, not_before: next.next_attempt_at }, followUp);
+        await deps.deliveryQueue.enqueue({ event_id: next.event_id, payment_link_id: next.payment_link_id, not_before: next.next_attempt_at }, followUp);
       }
       try {
         await deps.deliveries.update(next, current.version);

@@ -240,8 +240,7 @@ export interface FeedbackDeps {
  * Applies one feedback message: the addresses go on the merchant's suppression list, dated when
  * SES saw the bounce or complaint (else now). Idempotent: suppressing twice changes nothing that matters.
  */
-export async function applySesFeedback(body: string, deps: FeedbackDeps): Promise<FeedbackDecision> {
-  const decision = parseSesFeedback(body);
+export async function applySesFeedback(decision: FeedbackDecision, deps: FeedbackDeps): Promise<FeedbackDecision> {
   const at = decision.at ?? deps.clock.now();
   for (const s of decision.suppress) {
     await deps.suppressions.suppress(decision.entity_id!, s.address, s.reason, at);

@@ -50,7 +50,7 @@ export function addressFor(link: PaymentLink, channel: Channel): string | undefi
 // ── The notifier ──────────────────────────────────────────────────────────────────────────────
 
 export interface NotifierDeps {
-  store: LinkStore;
+  links: LinkStore;
   clock: Clock;
   merchants: MerchantDirectory;
   mailer: Mailer;
@@ -71,7 +71,7 @@ function stillWanted(link: PaymentLink, kind: NotificationKind): boolean {
 
 export async function processNotification(request: NotificationRequest, deps: NotifierDeps): Promise<NotifyOutcome> {
   const load = async () => {
-    const link = await deps.store.get(request.payment_link_id);
+    const link = await deps.links.get(request.payment_link_id);
     if (!link) throw new NotFoundError(`payment link ${request.payment_link_id} not found`);
     return link;
   };
@@ -135,11 +135,11 @@ export async function requestResend(
   linkId: string,
   channel: Channel,
   merchant: Merchant,
-  deps: { store: LinkStore; clock: Clock; queue: NotificationQueue },
+  deps: { links: LinkStore; clock: Clock; notificationQueue: NotificationQueue },
 ): Promise<NotificationRequest> {
   const now = deps.clock.now();
   const { value: request } = await updateLink<NotificationRequest>(
-    () => getOwnLink(linkId, merchant, deps.store),
+    () => getOwnLink(linkId, merchant, deps.links),
     (current) => {
       if (TERMINAL_STATUSES.has(current.status)) {
         throw new InvalidTransitionError(`a ${current.status} payment link cannot be sent again`);
@@ -160,6 +160,6 @@ export async function requestResend(
     },
     deps,
   );
-  await deps.queue.enqueue(request);
+  await deps.notificationQueue.enqueue(request);
   return request;
 }

@@ -36,7 +36,7 @@ export type OpenOutcome =
   | { kind: 'redirect'; link: PaymentLink; location: string };
 
 export interface OpenDeps {
-  store: LinkStore;
+  links: LinkStore;
   clock: Clock;
   providers: ProviderRegistry;
   merchants: MerchantDirectory;
@@ -55,7 +55,7 @@ function settledOutcome(link: PaymentLink, now: Date): OpenOutcome | undefined {
  * provider (CREATED → OPENED in the same write) and the shopper is sent to the hosted page.
  */
 export async function openForPayment(linkId: string, deps: OpenDeps): Promise<OpenOutcome> {
-  const found = await deps.store.get(linkId);
+  const found = await deps.links.get(linkId);
   if (!found) return { kind: 'not_found' };
   const early = settledOutcome(found, deps.clock.now());
   if (early) return early;
@@ -80,7 +80,7 @@ export async function openForPayment(linkId: string, deps: OpenDeps): Promise<Op
   // cancelled), nothing is written and the shopper sees that instead. An unused session at the
   // provider is harmless.
   const { link, value } = await updateLink<OpenOutcome>(
-    async () => (await deps.store.get(linkId)) ?? found,
+    async () => (await deps.links.get(linkId)) ?? found,
     (current) => {
       const settled = settledOutcome(current, deps.clock.now());
       if (settled) return { value: settled };
@@ -161,7 +161,7 @@ export function decidePaymentEvent(current: PaymentLink, event: ProviderEvent): 
 }
 
 export interface ApplyDeps {
-  store: LinkStore;
+  links: LinkStore;
   clock: Clock;
   providers: ProviderRegistry;
 }
@@ -174,7 +174,7 @@ export interface ApplyDeps {
 export async function applyProviderEvent(event: ProviderEvent, deps: ApplyDeps): Promise<{ outcome: ApplyOutcome; link: PaymentLink }> {
   const linkId = event.payment.payment_link_id;
   const load = async () => {
-    const link = await deps.store.get(linkId);
+    const link = await deps.links.get(linkId);
     if (!link) throw new UnknownPaymentLinkError(`no payment link ${linkId} for provider event ${event.event_id}`);
     return link;
   };
@@ -218,9 +218,9 @@ export async function settleLatePayments(
 // ── The shopper comes back from the provider ──────────────────────────────────────────────────
 
 export interface ReturnDeps {
-  store: LinkStore;
+  links: LinkStore;
   providers: ProviderRegistry;
-  signer: RedirectionSigner;
+  redirection: RedirectionSigner;
 }
 
 /**
@@ -229,7 +229,7 @@ export interface ReturnDeps {
  * the merchant's shopper_redirection_url, keeping its query.
  */
 export async function shopperReturn(linkId: string, clientSessionId: string, deps: ReturnDeps): Promise<string> {
-  const link = await deps.store.get(linkId);
+  const link = await deps.links.get(linkId);
   const known = link?.client_sessions.some((s) => s.id === clientSessionId);
   if (!link || !known) throw new NotFoundError('unknown payment link or client session');
   const provider = deps.providers.get(link.provider ?? '');
@@ -244,7 +244,7 @@ export async function shopperReturn(linkId: string, clientSessionId: string, dep
     authorization_status: session.payment?.authorization_status ?? null,
     client_session_status: session.status,
   };
-  const token = await deps.signer.sign(claims, link.entity_id);
+  const token = await deps.redirection.sign(claims, link.entity_id);
   const target = new URL(link.shopper_redirection_url);
   target.searchParams.set('purse-redirection-data', token);
   return target.toString();

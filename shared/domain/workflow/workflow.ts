@@ -68,13 +68,13 @@ export function remindersDue(link: PaymentLink): Channel[] {
 /** The reminder task: enqueue one reminder per channel due (deterministic ids: a retried task sends nothing twice). */
 export async function sendReminders(
   input: { payment_link_id: string; at: string },
-  deps: { store: LinkStore; queue: NotificationQueue },
+  deps: { links: LinkStore; notificationQueue: NotificationQueue },
 ): Promise<{ reminded: Channel[] }> {
-  const link = await deps.store.get(input.payment_link_id);
+  const link = await deps.links.get(input.payment_link_id);
   if (!link) throw new Error(`payment link ${input.payment_link_id} not found`);
   const reminded = remindersDue(link);
   for (const channel of reminded) {
-    await deps.queue.enqueue({ id: notificationId(link.id, channel, 'REMINDER', input.at), payment_link_id: link.id, channel, kind: 'REMINDER' });
+    await deps.notificationQueue.enqueue({ id: notificationId(link.id, channel, 'REMINDER', input.at), payment_link_id: link.id, channel, kind: 'REMINDER' });
   }
   return { reminded };
 }
@@ -85,10 +85,10 @@ export type ExpireOutcome = 'expired' | 'deferred' | 'unchanged';
 export async function expireLink(
   linkId: string,
   graceOver: boolean,
-  deps: { store: LinkStore; clock: Clock },
+  deps: { links: LinkStore; clock: Clock },
 ): Promise<{ outcome: ExpireOutcome; status: string }> {
   const load = async () => {
-    const link = await deps.store.get(linkId);
+    const link = await deps.links.get(linkId);
     if (!link) throw new Error(`payment link ${linkId} not found`);
     return link;
   };

@@ -1,0 +1,35 @@
+/**
+ * The schemas of the messages on Paylink's own queues, checked at the consumer's edge before any
+ * domain code sees them. zod/mini: the consumers' bundles carry these few checks, not all of zod.
+ */
+import { z } from 'zod/mini';
+import { CHANNELS, type NotificationRequest } from '../domain/notifications/notifications.js';
+import type { DeliveryMessage, ProviderEventMessage } from '../domain/ports.js';
+
+export const providerEventMessageSchema = z.object({
+  provider: z.string().check(z.minLength(1)),
+  raw_body: z.string(),
+  received_at: z.string(),
+});
+
+export const deliveryMessageSchema = z.object({
+  event_id: z.string().check(z.minLength(1)),
+  payment_link_id: z.string().check(z.minLength(1)),
+  not_before: z.optional(z.string()),
+  manual: z.optional(z.boolean()),
+});
+
+export const notificationRequestSchema = z.object({
+  id: z.string().check(z.minLength(1)),
+  payment_link_id: z.string().check(z.minLength(1)),
+  channel: z.enum(CHANNELS),
+  kind: z.enum(['INITIAL', 'REMINDER', 'RESEND']),
+});
+
+// The schemas describe exactly the messages the senders write (a compile-time check both ways).
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : never) : never;
+export const schemasMatchPorts: [
+  Same<z.infer<typeof providerEventMessageSchema>, ProviderEventMessage>,
+  Same<z.infer<typeof deliveryMessageSchema>, DeliveryMessage>,
+  Same<z.infer<typeof notificationRequestSchema>, NotificationRequest>,
+] = [true, true, true];

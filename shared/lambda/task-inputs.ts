@@ -1,0 +1,14 @@
+/** The inputs Step Functions hands the workflow's task functions (infra/link-workflow.ts), checked at the edge. */
+import { z } from 'zod/mini';
+
+export const reminderTaskInputSchema = z.object({
+  payment_link_id: z.string().check(z.minLength(1)),
+  /** The reminder time this task runs for (ISO 8601), from the execution input. */
+  at: z.iso.datetime(),
+});
+
+export const expireTaskInputSchema = z.object({
+  payment_link_id: z.string().check(z.minLength(1)),
+  /** true on the second run, after the grace period: PAYMENT_IN_PROGRESS expires too. */
+  grace_over: z.boolean(),
+});
