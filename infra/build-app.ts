@@ -15,7 +15,8 @@
 import { App, Validations, type AppProps } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { publishSmsInput } from '../shared/adapters/sns-sms.js';
-import { PaylinkStack, senderAddress, type PaylinkStackProps } from './paylink-stack.js';
+import { senderAddress } from './constructs/notifications.js';
+import { PaylinkStack, type PaylinkStackProps } from './paylink-stack.js';
 
 /** Entity ids become construct ids and key names: keep them to a safe alphabet. */
 const ENTITY_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;

@@ -37,6 +37,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct, type IConstruct } from 'constructs';
+import { functionsTriggeredBy, type TaskTrigger } from '../shared/app/functions.js';
 import { acknowledgeNag } from './nag.js';
 
 /** State names: the sandbox and the tests refer to them, and they appear in the execution history. */
@@ -68,9 +69,9 @@ export const TASK_RETRY: sfn.RetryProps = {
 const TASK_TIMEOUT = Duration.seconds(30);
 
 export interface WorkflowTaskFunctions {
-  /** functions/workflow-reminder */
+  /** The manifest function that runs the reminder task. */
   reminderFn: lambda.IFunction;
-  /** functions/workflow-expire */
+  /** The manifest function that runs the expiry task. */
   expireFn: lambda.IFunction;
 }
 
@@ -229,9 +230,12 @@ export class LinkWorkflow extends Construct {
 
 // ── The same ASL for the sandbox ──────────────────────────────────────────────────────────────
 
-/** Placeholder task ARNs in the rendered ASL; the sandbox maps them to in-process handlers. */
-export const PLACEHOLDER_REMINDER_ARN = 'arn:aws:lambda:eu-west-1:000000000000:function:paylink-workflow-reminder';
-export const PLACEHOLDER_EXPIRE_ARN = 'arn:aws:lambda:eu-west-1:000000000000:function:paylink-workflow-expire';
+/** The name of the manifest function that runs a task. */
+const taskFunctionName = (task: TaskTrigger['task']): string => functionsTriggeredBy('task').find((entry) => entry.trigger.task === task)?.name ?? task;
+
+/** Placeholder task ARNs in the rendered ASL, named after the task functions; the sandbox maps them to in-process handlers. */
+export const PLACEHOLDER_REMINDER_ARN = `arn:aws:lambda:eu-west-1:000000000000:function:paylink-${taskFunctionName('reminder')}`;
+export const PLACEHOLDER_EXPIRE_ARN = `arn:aws:lambda:eu-west-1:000000000000:function:paylink-${taskFunctionName('expire')}`;
 
 export interface RenderedWorkflow {
   /** The state machine definition, as the deployed stack's DefinitionString would hold it. */

@@ -1,8 +1,10 @@
 /**
  * One Paylink Lambda: `functions/<name>/index.ts` bundled with the local esbuild (there is no Docker
- * daemon on build machines), its own log group with a retention, and its own role that starts with
- * nothing but "write to that log group". Callers add exactly the statements the function needs.
+ * daemon on build machines; the options are infra/bundling.ts's), its own log group with a
+ * retention, and its own role that starts with nothing but "write to that log group". Callers add
+ * exactly the statements the function needs (infra/constructs/function-access.ts).
  */
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -10,20 +12,19 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { BUNDLE_MAIN_FIELDS, BUNDLE_TARGET, ESM_REQUIRE_BANNER, PROJECT_ROOT, functionEntry } from './bundling.js';
 import { acknowledgeNag } from './nag.js';
 
-/** The repository root, whatever the current directory of `cdk synth` or vitest. */
-export const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
-
-/** esbuild emits ESM; some dependencies still call `require`, which ESM lacks. */
-const ESM_REQUIRE_BANNER = "import { createRequire } from 'module'; const require = createRequire(import.meta.url);";
+/** What a function gets when its manifest entry sets no timeoutSeconds or memoryMb. */
+export const DEFAULT_TIMEOUT_SECONDS = 10;
+export const DEFAULT_MEMORY_MB = 512;
 
 export interface PaylinkFunctionProps {
-  /** Folder under functions/ (a route's `fn`, or one of the functions behind no route). */
-  fn: string;
+  /** Its name in the manifest (shared/app/functions.ts): its folder under functions/. */
+  name: string;
   environment: Record<string, string>;
-  timeout?: Duration;
-  memorySize?: number;
+  timeoutSeconds?: number;
+  memoryMb?: number;
   logRetention?: logs.RetentionDays;
 }
 
@@ -35,6 +36,11 @@ export class PaylinkFunction extends Construct {
   constructor(scope: Construct, id: string, props: PaylinkFunctionProps) {
     super(scope, id);
 
+    const entry = functionEntry(props.name);
+    if (!existsSync(entry)) {
+      throw new Error(`function ${props.name} is in the manifest (shared/app/functions.ts) but has no entry: ${entry} is missing`);
+    }
+
     this.logGroup = new logs.LogGroup(this, 'Logs', {
       retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
       removalPolicy: RemovalPolicy.DESTROY,
@@ -44,19 +50,19 @@ export class PaylinkFunction extends Construct {
     // groups and write to any of them; this one may only write to the function's own log group.
     this.role = new iam.Role(this, 'Role', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: `Paylink ${props.fn} Lambda`,
+      description: `Paylink ${props.name} Lambda`,
     });
     this.logGroup.grantWrite(this.role);
 
     this.fn = new NodejsFunction(this, 'Function', {
-      entry: fileURLToPath(new URL(`../functions/${props.fn}/index.ts`, import.meta.url)),
+      entry,
       handler: 'handler',
       projectRoot: PROJECT_ROOT,
       depsLockFilePath: fileURLToPath(new URL('../package-lock.json', import.meta.url)),
       runtime: lambda.Runtime.NODEJS_22_X,
       architecture: lambda.Architecture.ARM_64,
-      memorySize: props.memorySize ?? 512,
-      timeout: props.timeout ?? Duration.seconds(10),
+      memorySize: props.memoryMb ?? DEFAULT_MEMORY_MB,
+      timeout: Duration.seconds(props.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS),
       role: this.role,
       logGroup: this.logGroup,
       tracing: lambda.Tracing.ACTIVE,
@@ -64,8 +70,8 @@ export class PaylinkFunction extends Construct {
       bundling: {
         forceDockerBundling: false,
         format: OutputFormat.ESM,
-        target: 'node22',
-        mainFields: ['module', 'main'],
+        target: BUNDLE_TARGET,
+        mainFields: BUNDLE_MAIN_FIELDS,
         banner: ESM_REQUIRE_BANNER,
         minify: true,
         sourceMap: true,
