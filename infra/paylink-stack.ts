@@ -84,7 +84,7 @@ export class PaylinkStack extends Stack {
     super(scope, id, props);
     const access = new FunctionAccess({ publicApiBaseUrl: props.publicApiBaseUrl, smsSenderId: props.smsSenderId });
 
-    // The table (key schema, stream, indexes) and the secrets the functions read at cold start.
+    // The table (key schema, stream, indexes) and the secrets the functions read.
     const data = new Data(this, 'Data', { access });
     // The bus every link change is published on, its archive, and an example subscriber.
     const linkEvents = new LinkEvents(this, 'Events', { access });

@@ -1,6 +1,6 @@
 /**
  * The data: the single table every link lives in (its key schema below), and the secrets the
- * functions read at cold start. Both outlive any deployment: the table is retained and protected
+ * functions read at run time. Both outlive any deployment: the table is retained and protected
  * from deletion, and CloudFormation never rewrites a secret value it did not change.
  */
 import { RemovalPolicy, SecretValue } from 'aws-cdk-lib';
@@ -64,7 +64,7 @@ export class Data extends Concern {
     }
 
     // ── Secrets ──────────────────────────────────────────────────────────────────────────────
-    // The Lambdas get ARNs only and read values at cold start (shared/adapters/compose.ts), so no
+    // The Lambdas get ARNs only and read values at run time (shared/app/live/secrets.ts), so no
     // value lands in configuration, in a template or in the repository.
 
     // Access-token signing keys, generated at deploy time. The shape is what parseSigningKeys

@@ -1,9 +1,10 @@
 /**
  * Lambdas: each one told and allowed exactly what its ports use. A manifest entry
  * (shared/app/functions.ts) becomes a PaylinkFunction whose environment is the variables its ports
- * read (PORT_ENV) and whose role holds one hand-listed statement per kind of access. compose.ts
- * builds a port only when its variable is set, so a function that is not given a name or an ARN
- * neither knows the resource nor may touch it, and fails loudly if it starts to.
+ * read (PORT_ENV) and whose role holds one hand-listed statement per kind of access. The live
+ * wiring (shared/app/live/) builds exactly a function's manifest ports, each from its variables, so
+ * a function that is not given a name or an ARN neither knows the resource nor may touch it, and
+ * fails loudly if it starts to.
  *
  * Each concern makes what it creates known here (`provide`) and creates its functions here
  * (`addFunction`), in the order of the stack: a function whose ports need something not created yet
