@@ -2,7 +2,7 @@
  * The schemas of the messages on Paylink's own queues, checked at the consumer's edge before any
  * domain code sees them. zod/mini: the consumers' bundles carry these few checks, not all of zod.
  */
-import { z } from 'zod/mini';
+import * as z from 'zod/mini';
 import { CHANNELS, type NotificationRequest } from '../domain/notifications/notifications.js';
 import type { DeliveryMessage, ProviderEventMessage } from '../domain/ports.js';
 

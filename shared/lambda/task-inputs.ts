@@ -1,5 +1,5 @@
 /** The inputs Step Functions hands the workflow's task functions (infra/link-workflow.ts), checked at the edge. */
-import { z } from 'zod/mini';
+import * as z from 'zod/mini';
 
 export const reminderTaskInputSchema = z.object({
   payment_link_id: z.string().check(z.minLength(1)),

@@ -6,9 +6,9 @@ import { findCurrency } from '../currencies.js';
 import { ForbiddenError, InvalidTransitionError, NotFoundError, ValidationError, type FieldError } from '../errors.js';
 import type { Clock, IdGenerator, LinkFilter, LinkStore, Merchant, Page } from '../ports.js';
 import { checkUrl, type UrlPolicy } from '../url-policy.js';
-import { smsNumber, type PaymentLink } from './model.js';
+import { MAX_EXPIRY_DAYS, smsNumber, type PaymentLink } from './model.js';
 import { MAX_REMINDERS, parseDurationMs } from './reminder-schedule.js';
-import { MAX_EXPIRY_DAYS, type CreatePaymentLinkInput } from './schemas.js';
+import type { CreatePaymentLinkInput } from './schemas.js';
 import { applyLinkEvent } from './write.js';
 
 export interface CreateDeps {

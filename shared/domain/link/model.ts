@@ -67,6 +67,9 @@ export interface PublicUrls {
   payBaseUrl: string;
 }
 
+/** How far ahead a link may expire (the create schema and the create command both hold to it). */
+export const MAX_EXPIRY_DAYS = 90;
+
 /** The customer URL: where the shopper opens the link (`links.customer_url.href`). */
 export function customerUrl(urls: Pick<PublicUrls, 'payBaseUrl'>, linkId: string): string {
   return `${urls.payBaseUrl}/payment-links/${linkId}`;

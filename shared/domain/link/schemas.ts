@@ -5,6 +5,7 @@
  * rejected by name so that a typo never silently drops data.
  */
 import { z } from 'zod';
+import { MAX_EXPIRY_DAYS } from './model.js';
 import { AUTHORIZATION_STATUSES, LINK_STATUSES } from './status.js';
 
 const text = (max = 255) => z.string().min(1).max(max);
@@ -155,7 +156,6 @@ export const webhookSchema = z.strictObject({
     .optional(),
 });
 
-export const MAX_EXPIRY_DAYS = 90;
 
 export const createPaymentLinkSchema = z.strictObject({
   entity_id: text(128),

@@ -11,7 +11,7 @@
  * SES tag values allow only ASCII letters, digits, `_` and `-`; other values (a notification id
  * with `:`, an entity id with a dot) are sent base64url-encoded behind a prefix, reversibly.
  */
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import type { Clock } from '../ports.js';
 import type { SuppressionList } from '../ports.js';
 
@@ -50,37 +50,37 @@ const recipient = z.looseObject({ emailAddress: z.string() });
 
 const bounceSchema = z.looseObject({
   bounceType: z.string(),
-  bounceSubType: z.string().optional(),
-  bouncedRecipients: z.array(recipient.extend({ action: z.string().optional(), status: z.string().optional(), diagnosticCode: z.string().optional() })),
-  timestamp: z.string().optional(),
-  feedbackId: z.string().optional(),
-  reportingMTA: z.string().optional(),
+  bounceSubType: z.optional(z.string()),
+  bouncedRecipients: z.array(z.extend(recipient, { action: z.optional(z.string()), status: z.optional(z.string()), diagnosticCode: z.optional(z.string()) })),
+  timestamp: z.optional(z.string()),
+  feedbackId: z.optional(z.string()),
+  reportingMTA: z.optional(z.string()),
 });
 
 const complaintSchema = z.looseObject({
   complainedRecipients: z.array(recipient),
-  timestamp: z.string().optional(),
-  feedbackId: z.string().optional(),
-  complaintFeedbackType: z.string().optional(),
-  complaintSubType: z.string().nullable().optional(),
-  userAgent: z.string().optional(),
-  arrivalDate: z.string().optional(),
+  timestamp: z.optional(z.string()),
+  feedbackId: z.optional(z.string()),
+  complaintFeedbackType: z.optional(z.string()),
+  complaintSubType: z.optional(z.nullable(z.string())),
+  userAgent: z.optional(z.string()),
+  arrivalDate: z.optional(z.string()),
 });
 
 const mailSchema = z.looseObject({
-  timestamp: z.string().optional(),
-  messageId: z.string().optional(),
-  source: z.string().optional(),
-  destination: z.array(z.string()).optional(),
-  tags: z.record(z.string(), z.array(z.string())).optional(),
+  timestamp: z.optional(z.string()),
+  messageId: z.optional(z.string()),
+  source: z.optional(z.string()),
+  destination: z.optional(z.array(z.string())),
+  tags: z.optional(z.record(z.string(), z.array(z.string()))),
 });
 
 const eventSchema = z.looseObject({
-  eventType: z.string().optional(),
-  notificationType: z.string().optional(),
+  eventType: z.optional(z.string()),
+  notificationType: z.optional(z.string()),
   mail: mailSchema,
-  bounce: bounceSchema.optional(),
-  complaint: complaintSchema.optional(),
+  bounce: z.optional(bounceSchema),
+  complaint: z.optional(complaintSchema),
 });
 
 export type SesBounce = z.infer<typeof bounceSchema>;
@@ -182,7 +182,7 @@ function tag(mail: SesMail, name: string): string | undefined {
 
 /** Which addresses to suppress, for which merchant, from one SQS message body of the feedback queue. */
 export function parseSesFeedback(body: string): FeedbackDecision {
-  const parsed = eventSchema.safeParse(unwrap(body));
+  const parsed = z.safeParse(eventSchema, unwrap(body));
   if (!parsed.success) throw new InvalidFeedbackError(`not an SES event: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'} ${i.message}`).join('; ')}`);
   const event = parsed.data;
   const type = event.eventType ?? event.notificationType;
