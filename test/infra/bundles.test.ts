@@ -1,0 +1,61 @@
+/**
+ * Each Lambda carries only what it uses: every function is bundled as CDK bundles it
+ * (infra/bundling.ts) and its bundle must hold exactly the AWS SDK clients of its manifest ports.
+ * A port wired through the wrong factory, or an import that drags another client in, fails here.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { bundleFunction, sdkClientsIn } from '../../infra/bundling.js';
+import { FUNCTIONS, FUNCTION_NAMES } from '../../shared/app/functions.js';
+import type { PortName } from '../../shared/app/ports.js';
+
+/** The SDK client each port's live adapter talks through (none: configuration or pure code). */
+const CLIENT_OF: Record<PortName, string | undefined> = {
+  links: 'client-dynamodb',
+  merchants: 'client-dynamodb',
+  idempotency: 'client-dynamodb',
+  deliveries: 'client-dynamodb',
+  webhookSecrets: 'client-dynamodb',
+  endpoints: 'client-dynamodb',
+  suppressions: 'client-dynamodb',
+  tokens: 'client-secrets-manager',
+  redirection: 'client-secrets-manager',
+  redirectionKeys: 'client-secrets-manager',
+  providers: 'client-secrets-manager',
+  providerEventQueue: 'client-sqs',
+  deliveryQueue: 'client-sqs',
+  notificationQueue: 'client-sqs',
+  bus: 'client-eventbridge',
+  workflow: 'client-sfn',
+  mailer: 'client-sesv2',
+  sms: 'client-sns',
+  webhookHttp: undefined,
+  ids: undefined,
+  renderer: undefined,
+  urls: undefined,
+  urlPolicy: undefined,
+};
+
+const dir = mkdtempSync(join(tmpdir(), 'paylink-bundle-test-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('function bundles', () => {
+  it.each(FUNCTION_NAMES)('%s carries exactly the SDK clients of its ports', async (name) => {
+    const bundle = await bundleFunction(name, join(dir, `${name}.mjs`));
+    const ports: readonly PortName[] = FUNCTIONS[name].ports;
+    const expected = [...new Set(ports.map((p) => CLIENT_OF[p]).filter((c): c is string => c !== undefined))].sort();
+    expect(sdkClientsIn(bundle.metafile)).toEqual(expected);
+  });
+
+  it('keeps the full zod build out of functions that validate no request body', async () => {
+    // Only the merchant API's body and query schemas (and the OpenAPI they generate) need full zod;
+    // queue messages, task inputs and SES feedback use zod/mini.
+    for (const name of ['workflow-expire', 'workflow-reminder', 'ses-feedback-handler', 'merchant-webhook-sender', 'stream-dispatcher'] as const) {
+      const bundle = await bundleFunction(name, join(dir, `${name}-zod.mjs`));
+      const fullZod = Object.keys(bundle.metafile.inputs).filter((input) => /node_modules\/zod\/v4\/classic\//.test(input));
+      expect(fullZod, name).toEqual([]);
+    }
+  });
+});
