@@ -15,6 +15,7 @@ import { newMerchantWebhookSecret } from '../shared/adapters/delivery-store.js';
 import { SesMailer } from '../shared/adapters/ses-mailer.js';
 import { SqsQueue } from '../shared/adapters/sqs-queue.js';
 import { NodeWebhookHttp } from '../shared/adapters/webhook-http.js';
+import { functionsTriggeredBy } from '../shared/app/functions.js';
 import type { AppDeps } from '../shared/app/ports.js';
 import { QUEUES, QUEUE_NAMES, type QueueName } from '../shared/app/queues.js';
 import type { DeliveryMessage, Mailer, ProviderEventMessage } from '../shared/domain/ports.js';
@@ -134,7 +135,15 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   // then (seeding) wait for it.
   let dispatch!: (handler: StreamHandler) => void;
   const dispatcher = new Promise<StreamHandler>((resolve) => (dispatch = resolve));
-  const stream = new StreamDelivery(async (event, context) => (await dispatcher)(event, context), logger);
+  const [streamFunction] = functionsTriggeredBy('stream');
+  if (!streamFunction) throw new Error('the manifest has no stream function');
+  const { batchSize } = streamFunction.trigger;
+  const stream = new StreamDelivery(async (event, context) => (await dispatcher)(event, context), logger, {
+    batchSize,
+    maxAttempts: 5,
+    retryDelayMs: 200,
+    functionName: streamFunction.name,
+  });
   const dynamo = await startDynamo({ dataDir: options.dataDir, tableName, emit: (record) => stream.push(record) });
   const bus = new SandboxEventBus();
   let baseUrl = '';
@@ -218,7 +227,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     logger,
   });
   Object.assign(tasks, functions.tasks);
-  if (!functions.stream) throw new Error('the manifest has no stream function');
+  if (!functions.stream) throw new Error(`${streamFunction.name} was not wired`);
   dispatch(functions.stream);
   for (const run of functions.atStart) await run();
   const pollers = functions.pollers as Record<QueueName, SqsPoller>;

@@ -18,7 +18,7 @@ export class StreamDelivery {
   constructor(
     private readonly handler: StreamHandler,
     private readonly logger: Logger,
-    private readonly options = { batchSize: 100, maxAttempts: 5, retryDelayMs: 200 },
+    private readonly options: { batchSize: number; maxAttempts: number; retryDelayMs: number; functionName?: string } = { batchSize: 100, maxAttempts: 5, retryDelayMs: 200 },
   ) {}
 
   push(record: DynamoDBRecord): void {
@@ -38,7 +38,7 @@ export class StreamDelivery {
       const batch = this.queue.slice(0, this.options.batchSize);
       let failedAt = -1;
       try {
-        const result = await this.handler({ Records: batch }, lambdaContext('stream-dispatcher'));
+        const result = await this.handler({ Records: batch }, lambdaContext(this.options.functionName ?? 'stream'));
         const failed = result?.batchItemFailures?.[0]?.itemIdentifier;
         if (failed !== undefined) {
           failedAt = batch.findIndex((r) => r.dynamodb?.SequenceNumber === failed);

@@ -43,9 +43,9 @@ export interface LocalExecution {
 }
 
 export interface LocalWorkflowOptions {
-  /** functions/workflow-reminder's handler. */
+  /** The handler of the manifest's `reminder` task function. */
   reminder: WorkflowTaskHandler;
-  /** functions/workflow-expire's handler. */
+  /** The handler of the manifest's `expire` task function. */
   expire: WorkflowTaskHandler;
   logger?: Logger;
   /** The definition to run; renderWorkflowAsl() by default (the sandbox never passes another). */

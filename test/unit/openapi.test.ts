@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { buildOpenApi } from '../../docs/openapi.js';
-import { ROUTES } from '../../shared/routes.js';
+import { ROUTES } from '../../shared/app/functions.js';
 
 const committed = JSON.parse(readFileSync(new URL('../../docs/openapi.json', import.meta.url), 'utf8'));
 
