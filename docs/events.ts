@@ -92,7 +92,7 @@ export function exampleEvent(detailType: DetailType): Record<string, unknown> {
   };
 }
 
-/** The pattern of the example rule in infra/paylink-stack.ts (PaidLinksExample). */
+/** The pattern of the example rule in infra/constructs/event-bus.ts (PaidLinksExample). */
 export const PAID_LINKS_PATTERN = {
   source: [EVENT_SOURCE],
   'detail-type': [DETAIL_TYPES.linkStatusChanged],
@@ -171,7 +171,7 @@ export function buildEventsMarkdown(): string {
     '- **Replay from the archive.** Every event with source `paylink` is archived for 90 days. After fixing a subscriber, replay a time ' +
       'window into its rule (`aws events start-replay --replay-name <name> --event-source-arn <archive arn> --destination Arn=<bus arn>,FilterArns=<rule arn> ' +
       '--event-start-time … --event-end-time …`). Replayed events keep their `detail`, so deduplication on `detail.event_id` makes a replay safe.',
-    '- **Example rule.** The stack deploys one rule to copy (`PaidLinksExample` in `infra/paylink-stack.ts`): links that became PAID, ' +
+    '- **Example rule.** The stack deploys one rule to copy (`PaidLinksExample` in `infra/constructs/event-bus.ts`): links that became PAID, ' +
       'written to the log group `/aws/events/<stack>/paid-links`. Its pattern:',
     '',
     json(PAID_LINKS_PATTERN),

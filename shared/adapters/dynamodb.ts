@@ -1,5 +1,5 @@
 /**
- * The single table (see infra/paylink-stack.ts for the key schema and why). Item keys are built
+ * The single table (see infra/constructs/data.ts for the key schema and why). Item keys are built
  * here, in pure functions, so tests and the stack read the same names.
  */
 import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
