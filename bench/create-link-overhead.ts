@@ -40,7 +40,7 @@ const bare = await time('bare conditional PutItem', (i) =>
   sb.db.send(new PutCommand({ TableName: sb.tableName, Item: { PK: `BENCH#${i}#${Math.random()}`, SK: 'X', body }, ConditionExpression: 'attribute_not_exists(PK)' })),
 );
 const full = await time('create via handler', async () => {
-  const r = await handler(event, lambdaContext('create-payment-link'));
+  const r = await handler(event, lambdaContext('bench'));
   if (r.statusCode !== 201) throw new Error(r.body);
 });
 await sb.stream.drain();

@@ -1,7 +1,7 @@
 /**
  * Every port a function may be given, by the one name it has everywhere: the manifest lists these
  * names, handlers and domain code take them under the same names, and the wiring (live.ts on AWS,
- * compose.ts in the sandbox and tests) builds them. Types only.
+ * sandbox/compose.ts in the sandbox and tests) builds them. Types only.
  */
 import type { PrivateSigningJwk } from '../adapters/redirection-keys.js';
 import type { PublicUrls } from '../domain/link/model.js';

@@ -211,7 +211,7 @@ export const tokenRequestSchema = z.object({
   scope: z.string().max(1024).optional(),
 });
 
-// ---- Responses (documentation and contract tests; handlers build them in payment-link.ts) ----
+// ---- Responses (documentation and contract tests; handlers build them with link/resource.ts) ----
 
 const linkRef = z.object({ href: z.url(), method: z.enum(['GET', 'POST']) });
 
