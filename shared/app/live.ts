@@ -4,7 +4,7 @@
  * bundles only the adapters and SDK clients of its own ports. The types make the index name every
  * port of its manifest entry and nothing else:
  *
- *   export const handler = makeHandler(await live('get-payment-link', { links, merchants, tokens, ... }));
+ *   export const handler = makeHandler(await live('<name>', { links, merchants, tokens, ... }));
  */
 import { createLogger, type LogLevel } from '../logger.js';
 import { systemClock } from './ambient.js';
