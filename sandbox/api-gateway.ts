@@ -11,12 +11,13 @@ export const GATEWAY_MAX_BODY_BYTES = 10 * 1024 * 1024;
 
 export class BodyTooLargeForGateway extends Error {}
 
-export async function readRequestBody(req: IncomingMessage): Promise<Buffer> {
+/** Reads a request body, refusing (BodyTooLargeForGateway) one over `maxBytes`. */
+export async function readRequestBody(req: IncomingMessage, maxBytes = GATEWAY_MAX_BODY_BYTES): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
     size += (chunk as Buffer).length;
-    if (size > GATEWAY_MAX_BODY_BYTES) throw new BodyTooLargeForGateway();
+    if (size > maxBytes) throw new BodyTooLargeForGateway();
     chunks.push(chunk as Buffer);
   }
   return Buffer.concat(chunks);

@@ -5,6 +5,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '../../shared/logger.js';
+import { BodyTooLargeForGateway, readRequestBody } from '../api-gateway.js';
 import type { PspApi } from './api.js';
 import type { HostedPages } from './hosted.js';
 import { notFoundPage } from './pages.js';
@@ -12,18 +13,7 @@ import { PREFIX, apiError, page, type Reply } from './reply.js';
 
 const MAX_BODY_BYTES = 64 * 1024;
 
-class BodyTooLarge extends Error {}
-
-async function readBody(req: IncomingMessage): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY_BYTES) throw new BodyTooLarge();
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks);
-}
+const readBody = (req: IncomingMessage) => readRequestBody(req, MAX_BODY_BYTES);
 
 export interface PspRouterOptions {
   api: PspApi;
@@ -57,7 +47,7 @@ export function createPspRouter({ api, hosted, logger }: PspRouterOptions): (req
       const body = await readBody(req);
       reply = route(req.method ?? 'GET', pathname, req, body);
     } catch (error) {
-      if (error instanceof BodyTooLarge) reply = apiError(413, 'payload_too_large', 'request body too large');
+      if (error instanceof BodyTooLargeForGateway) reply = apiError(413, 'payload_too_large', 'request body too large');
       else {
         logger.error('sandbox psp: request failed', { error });
         reply = apiError(500, 'internal_error', 'sandbox psp failure');
