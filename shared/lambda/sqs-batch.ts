@@ -15,9 +15,9 @@ export interface BatchConsumer<M> {
   /** Parses and validates one body; throws on anything that is not a message of this queue. */
   parse: (body: string) => M;
   /** Applies one message; throws to have it redelivered. */
-  apply: (message: M, record: SQSRecord) => Promise<void>;
+  apply: (message: NoInfer<M>, record: SQSRecord) => Promise<void>;
   /** Fields identifying a message in the error log (ids only, never contents). */
-  ids?: (message: M) => Record<string, unknown>;
+  ids?: (message: NoInfer<M>) => Record<string, unknown>;
 }
 
 export async function processSqsBatch<M>(event: SQSEvent, consumer: BatchConsumer<M>, logger: Logger): Promise<SQSBatchResponse> {
