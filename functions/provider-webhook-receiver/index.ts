@@ -1,7 +1,7 @@
 /** Lambda entry point: the ports its manifest entry lists (shared/app/functions.ts), built once per cold start. */
 import { live } from '../../shared/app/live.js';
 import { providerEventQueue } from '../../shared/app/live/queues.js';
-import { providers } from '../../shared/app/live/secrets.js';
+import { providers } from '../../shared/app/live/providers.js';
 import { makeHandler } from './handler.js';
 
 export const handler = makeHandler(await live('provider-webhook-receiver', { providers, providerEventQueue }));

@@ -6,7 +6,7 @@
  * a `whsec_` secret.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { AUTHORIZATION_STATUSES } from '../domain/link/status.js';
 import {
   CLIENT_SESSION_STATUSES,
@@ -50,31 +50,31 @@ export const WEBHOOK_TOLERANCE_SECONDS = 5 * 60;
 const isoDate = z.iso.datetime({ offset: true });
 
 const paymentSchema = z.object({
-  id: z.string().min(1),
-  client_session_id: z.string().min(1),
-  payment_link_id: z.string().min(1),
+  id: z.string().check(z.minLength(1)),
+  client_session_id: z.string().check(z.minLength(1)),
+  payment_link_id: z.string().check(z.minLength(1)),
   authorization_status: z.enum(AUTHORIZATION_STATUSES),
-  amount: z.number().int().nonnegative(),
-  currency: z.string().regex(/^[A-Z]{3}$/),
+  amount: z.int().check(z.minimum(0)),
+  currency: z.string().check(z.regex(/^[A-Z]{3}$/)),
   captured: z.boolean(),
   created_at: isoDate,
-}) satisfies z.ZodType<ProviderPayment>;
+}) satisfies z.ZodMiniType<ProviderPayment>;
 
 const webhookSchema = z.object({
-  id: z.string().min(1),
+  id: z.string().check(z.minLength(1)),
   type: z.literal('payment.updated'),
   created_at: isoDate,
   data: z.object({ payment: paymentSchema }),
 });
 
-const createdSessionSchema = z.object({ id: z.string().min(1), redirect_url: z.url({ protocol: /^https?$/ }) });
+const createdSessionSchema = z.object({ id: z.string().check(z.minLength(1)), redirect_url: z.url({ protocol: /^https?$/ }) });
 
 const sessionStateSchema = z.object({
-  id: z.string().min(1),
-  payment_link_id: z.string().min(1),
+  id: z.string().check(z.minLength(1)),
+  payment_link_id: z.string().check(z.minLength(1)),
   status: z.enum(CLIENT_SESSION_STATUSES),
-  payment: z.object({ id: z.string().min(1), authorization_status: z.enum(AUTHORIZATION_STATUSES) }).optional(),
-}) satisfies z.ZodType<ClientSessionState>;
+  payment: z.optional(z.object({ id: z.string().check(z.minLength(1)), authorization_status: z.enum(AUTHORIZATION_STATUSES) })),
+}) satisfies z.ZodMiniType<ClientSessionState>;
 
 const errorBodySchema = z.object({ error: z.object({ code: z.string() }) });
 
@@ -195,7 +195,7 @@ export class SandboxProvider implements PaymentProvider {
     return body;
   }
 
-  private parse<S extends z.ZodType>(schema: S, body: unknown, operation: string): z.output<S> {
+  private parse<S extends z.ZodMiniType>(schema: S, body: unknown, operation: string): z.output<S> {
     const parsed = schema.safeParse(body);
     if (!parsed.success) throw new Error(`sandbox provider: ${operation} returned an unexpected body`);
     return parsed.data;

@@ -1,20 +1,18 @@
 /**
- * Live ports whose material is in Secrets Manager: token keys, redirection keys, provider
- * credentials. Values are read lazily and cached for minutes (shared/adapters/secrets.ts), except
- * the provider configuration, which webhook verification needs synchronously.
+ * Live ports whose material is in Secrets Manager: token keys and redirection keys, read lazily and
+ * cached for minutes (shared/adapters/secrets.ts). The providers' credentials are in live/providers.ts.
  */
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { JoseAccessTokens, parseSigningKeys } from '../../adapters/access-tokens.js';
 import { JoseRedirectionSigner, parseRedirectionKeys, rotateKeys, type PrivateSigningJwk } from '../../adapters/redirection-keys.js';
 import { lazySecret, readSecret, writeSecret } from '../../adapters/secrets.js';
 import type { KeyRing } from '../../domain/ports.js';
-import type { ProviderRegistry } from '../../providers/payment-provider.js';
-import { providersFromConfig } from '../../providers/config.js';
 import { systemClock } from '../ambient.js';
 import { ENV, requiredEnv } from '../env.js';
 
 let client: SecretsManagerClient | undefined;
-const secrets = () => (client ??= new SecretsManagerClient({}));
+/** One Secrets Manager client per container (live/providers.ts shares it). */
+export const secrets = () => (client ??= new SecretsManagerClient({}));
 
 export const tokens = () => new JoseAccessTokens(lazySecret(secrets(), requiredEnv(ENV.tokenKeysSecretArn), parseSigningKeys), systemClock);
 
@@ -33,5 +31,3 @@ export const redirectionKeys = (): KeyRing<PrivateSigningJwk> => {
     rotate: rotateKeys,
   };
 };
-
-export const providers = async (): Promise<ProviderRegistry> => providersFromConfig(await readSecret(secrets(), requiredEnv(ENV.providerConfigSecretArn)));
