@@ -16,10 +16,10 @@ export default tseslint.config(
     },
   },
   {
-    // Only shared/adapters, the sandbox, infra and tests may talk to AWS.
-    files: ['shared/domain/**/*.ts', 'functions/**/*.ts', 'shared/http/**/*.ts'],
+    // Only shared/adapters (with the live factories in shared/app/live/ and the sandbox, which build the clients), infra and tests may touch the SDK.
+    files: ['shared/domain/**/*.ts', 'functions/**/*.ts', 'shared/http/**/*.ts', 'shared/lambda/**/*.ts', 'shared/format/**/*.ts', 'shared/app/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [{ group: ['@aws-sdk/*', 'aws-cdk-lib', 'aws-cdk-lib/*'], message: 'Only shared/adapters talks to AWS.' }] }],
+      'no-restricted-imports': ['error', { patterns: [{ group: ['@aws-sdk/*', 'aws-cdk-lib', 'aws-cdk-lib/*'], message: 'Only shared/adapters talks to AWS (shared/app/live/ and sandbox/ build the clients).' }] }],
     },
   },
 );
