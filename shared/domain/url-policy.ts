@@ -33,7 +33,9 @@ export function checkUrl(raw: string, policy: UrlPolicy): string | undefined {
   if (url.username || url.password) return 'must not contain credentials';
   if (policy === 'sandbox') return undefined;
   if (url.protocol !== 'https:') return 'must use https';
-  const host = url.hostname;
+  // `localhost.` and `metadata.google.internal.` are the same hosts, fully qualified: compare names
+  // without their trailing dots.
+  const host = url.hostname.replace(/\.+$/, '');
   if (isNonPublicAddress(host)) return 'must not point to a private, loopback or link-local address';
   // Bare IPv4 forms such as 2130706433 or 0x7f.1 are normalised by URL; anything that still is not a
   // dotted name is refused rather than guessed at.

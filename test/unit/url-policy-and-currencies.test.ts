@@ -19,11 +19,17 @@ describe('URL policy', () => {
     'https://intranet/x',
     'https://db.internal/x',
     'https://user:pass@example.com/x',
+    // A trailing dot is the same host, fully qualified: it must not slip past the name checks.
+    'https://localhost./x',
+    'https://metadata.google.internal./computeMetadata/v1/',
+    'https://db.internal../x',
+    'https://printer.local./x',
+    'https://intranet./x',
   ])('production rejects %s', (url) => {
     expect(checkUrl(url, 'production')).toBeTypeOf('string');
   });
 
-  it.each(['https://example.com/x', 'https://shop.example.org:8443/back?o=1', 'https://93.184.216.34/x'])('production accepts %s', (url) => {
+  it.each(['https://example.com/x', 'https://shop.example.org:8443/back?o=1', 'https://93.184.216.34/x', 'https://example.com./x'])('production accepts %s', (url) => {
     expect(checkUrl(url, 'production')).toBeUndefined();
   });
 
