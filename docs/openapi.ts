@@ -22,7 +22,7 @@ const idempotencyKey = {
   name: 'Idempotency-Key',
   in: 'header',
   required: false,
-  description: 'Same key and body within 24 h returns the first response; same key with another body is a 409.',
+  description: 'Same key and body within 24 h returns the first response (Idempotent-Replayed: true); same key with another body is a 422; while the first is still running, a 409. Rejected requests (4xx) are not remembered.',
   schema: { type: 'string', maxLength: 255 },
 };
 const linkId = { name: 'id', in: 'path', required: true, schema: { type: 'string' } };
@@ -95,7 +95,8 @@ export function buildOpenApi(): Record<string, unknown> {
             '201': link,
             '400': problem('Validation error; `errors` names each field by JSON pointer'),
             ...authErrors,
-            '409': problem('Idempotency-Key reused with another request, or still in progress'),
+            '409': problem('The first request with this Idempotency-Key is still in progress'),
+            '422': problem('Idempotency-Key reused with another request'),
             '413': problem('Body over 256 KB'),
             '415': problem('Body is not application/json'),
           },
@@ -297,6 +298,8 @@ export function buildOpenApi(): Record<string, unknown> {
             '400': problem('The link is PAID or EXPIRED; nothing changed'),
             ...authErrors,
             '404': problem("Unknown id, or another merchant's link"),
+            '409': problem('The first request with this Idempotency-Key is still in progress'),
+            '422': problem('Idempotency-Key reused with another request'),
           },
         },
       },

@@ -92,6 +92,13 @@ export class IdempotencyConflictError extends DomainError {
   readonly title = 'Idempotency key reused';
 }
 
+/** The same Idempotency-Key with another request: 422, as the IETF Idempotency-Key draft says. */
+export class IdempotencyMismatchError extends DomainError {
+  readonly code = 'idempotency_key_mismatch';
+  readonly status = 422;
+  readonly title = 'Idempotency key reused with another request';
+}
+
 /** Raised by the OAuth endpoint; rendered as an RFC 6749 error body, not problem+json. */
 export class OAuthError extends DomainError {
   readonly code: string;

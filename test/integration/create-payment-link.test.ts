@@ -129,10 +129,10 @@ describe('Idempotency-Key', () => {
     expect(list.body.items).toHaveLength(1);
   });
 
-  it('is 409 for the same key with a different body', async () => {
+  it('is 422 for the same key with a different body (IETF Idempotency-Key draft)', async () => {
     await ctx.m1.post(PATH, createLinkBody({ order: { reference: 'idem-2' } }), { 'idempotency-key': 'key-two' });
     const r = await ctx.m1.post(PATH, createLinkBody({ order: { reference: 'idem-2' }, amount: 1 }), { 'idempotency-key': 'key-two' });
-    expect(r.status).toBe(409);
+    expect(r.status).toBe(422);
     expect(r.headers.get('content-type')).toBe('application/problem+json');
   });
 
@@ -144,12 +144,15 @@ describe('Idempotency-Key', () => {
     expect(b.body.id).not.toBe(a.body.id);
   });
 
-  it('remembers a validation error for the key', async () => {
-    const bad = createLinkBody({ amount: -1 });
+  it('does not remember a rejected request: the corrected body under the same key creates the link', async () => {
+    const bad = createLinkBody({ amount: -1, order: { reference: 'idem-fix' } });
     const a = await ctx.m1.post(PATH, bad, { 'idempotency-key': 'key-bad' });
-    const b = await ctx.m1.post(PATH, bad, { 'idempotency-key': 'key-bad' });
-    expect([a.status, b.status]).toEqual([400, 400]);
-    expect(b.headers.get('idempotent-replayed')).toBe('true');
+    const b = await ctx.m1.post(PATH, createLinkBody({ order: { reference: 'idem-fix' } }), { 'idempotency-key': 'key-bad' });
+    const c = await ctx.m1.post(PATH, createLinkBody({ order: { reference: 'idem-fix' } }), { 'idempotency-key': 'key-bad' });
+    expect([a.status, b.status, c.status]).toEqual([400, 201, 201]);
+    expect(a.headers.get('idempotent-replayed')).toBeNull();
+    expect(c.headers.get('idempotent-replayed')).toBe('true');
+    expect(c.body.id).toBe(b.body.id);
   });
 
   it('creates exactly one link when the same request races itself', async () => {

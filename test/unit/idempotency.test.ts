@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { IdempotencyConflictError, MalformedRequestError } from '../../shared/domain/errors.js';
+import { IdempotencyConflictError, IdempotencyMismatchError, MalformedRequestError } from '../../shared/domain/errors.js';
 import { requestFingerprint, runIdempotent, scopedKey, validateIdempotencyKey } from '../../shared/domain/idempotency/idempotency.js';
 import { FixedClock, MemoryIdempotencyStore } from '../support/fakes.js';
 
@@ -17,10 +17,18 @@ describe('runIdempotent', () => {
     expect(runs).toBe(1);
   });
 
-  it('is a conflict for the same key with another request, or while the first is running', async () => {
+  it('is a 422 for the same key with another request, a 409 while the first is running', async () => {
     const deps = { idempotency: new MemoryIdempotencyStore(), clock: new FixedClock() };
     await runIdempotent('k', 'h1', async () => ok('a'), deps);
-    await expect(runIdempotent('k', 'h2', async () => ok('b'), deps)).rejects.toBeInstanceOf(IdempotencyConflictError);
+    const mismatch = await runIdempotent('k', 'h2', async () => ok('b'), deps).catch((e: unknown) => e);
+    expect(mismatch).toBeInstanceOf(IdempotencyMismatchError);
+    expect((mismatch as IdempotencyMismatchError).status).toBe(422);
+    const running = await (async () => {
+      await deps.idempotency.claim('busy-2', 'h1');
+      return runIdempotent('busy-2', 'h1', async () => ok('c'), deps).catch((e: unknown) => e);
+    })();
+    expect(running).toBeInstanceOf(IdempotencyConflictError);
+    expect((running as IdempotencyConflictError).status).toBe(409);
     await deps.idempotency.claim('busy', 'h1');
     await expect(runIdempotent('busy', 'h1', async () => ok('c'), deps)).rejects.toThrow(/still being processed/);
   });
@@ -33,10 +41,14 @@ describe('runIdempotent', () => {
     expect((await runIdempotent('k', 'h', async () => ok('x'), deps)).replayed).toBe(false);
   });
 
-  it('remembers a 4xx like a success', async () => {
+  it('remembers only processed outcomes: a rejected request (4xx) frees the key, so a corrected retry runs', async () => {
     const deps = { idempotency: new MemoryIdempotencyStore(), clock: new FixedClock() };
-    await runIdempotent('k', 'h', async () => ({ statusCode: 400, headers: {}, body: 'bad' }), deps);
-    expect((await runIdempotent('k', 'h', async () => ok('x'), deps)).response.statusCode).toBe(400);
+    for (const status of [400, 404, 409, 413, 422]) {
+      await runIdempotent(`k${status}`, 'h', async () => ({ statusCode: status, headers: {}, body: 'bad' }), deps);
+      expect(deps.idempotency.records.has(`k${status}`), String(status)).toBe(false);
+      // The corrected request, under the same key, runs (a different body is not a mismatch).
+      expect(await runIdempotent(`k${status}`, 'h-fixed', async () => ok('x'), deps)).toEqual({ response: ok('x'), replayed: false });
+    }
   });
 });
 

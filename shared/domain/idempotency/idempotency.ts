@@ -1,11 +1,12 @@
 /**
- * Idempotency-Key for POSTs (as Stripe and Adyen do it): the same key and the same request within
- * 24 hours returns the first response; the same key with another request is a 409; a key whose
- * first request is still running is a 409 too (retry later). Keys are scoped to the merchant.
- * A 5xx is not remembered, so the caller can retry it with the same key.
+ * Idempotency-Key for POSTs (as Stripe and Adyen do it, and the IETF draft says): the same key and
+ * the same request within 24 hours returns the first response; the same key with another request
+ * is a 422; a key whose first request is still running is a 409 (retry later). Keys are scoped to
+ * the merchant. Only processed outcomes (below 400) are remembered: a rejected request (4xx) or a
+ * failure (5xx, an exception) frees the key, so the caller can correct or retry under the same key.
  */
 import { createHash } from 'node:crypto';
-import { IdempotencyConflictError, MalformedRequestError } from '../errors.js';
+import { IdempotencyConflictError, IdempotencyMismatchError, MalformedRequestError } from '../errors.js';
 import type { Clock, IdempotencyStore, StoredResponse } from '../ports.js';
 
 export const IDEMPOTENCY_WINDOW_MS = 24 * 60 * 60 * 1000;
@@ -36,7 +37,7 @@ export async function runIdempotent(
   const claim = await deps.idempotency.claim(key, fingerprint, expiresAt);
   if (claim.state !== 'claimed') {
     if (claim.request_hash !== fingerprint) {
-      throw new IdempotencyConflictError('this Idempotency-Key was already used with a different request');
+      throw new IdempotencyMismatchError('this Idempotency-Key was already used with a different request');
     }
     if (claim.state === 'in_progress') {
       throw new IdempotencyConflictError('a request with this Idempotency-Key is still being processed; retry later');
@@ -50,7 +51,7 @@ export async function runIdempotent(
     await deps.idempotency.release(key);
     throw err;
   }
-  if (response.statusCode >= 500) await deps.idempotency.release(key);
+  if (response.statusCode >= 400) await deps.idempotency.release(key);
   else await deps.idempotency.complete(key, response, expiresAt);
   return { response, replayed: false };
 }
