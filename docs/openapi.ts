@@ -187,8 +187,10 @@ export function buildOpenApi(): Record<string, unknown> {
       '/payment/v2/webhook-secrets/rotate': {
         post: {
           summary: 'Rotate the webhook signing secret',
-          description: 'Returns the new whsec_ secret (shown once). The previous secret keeps signing, next to the new one, for 24 hours.',
+          description:
+            'Returns the new whsec_ secret (shown once). The previous secret keeps signing, next to the new one, for 24 hours. Send an Idempotency-Key: a retried rotation then returns the same secret instead of rotating again.',
           security: secured,
+          parameters: [idempotencyKey],
           responses: {
             '200': {
               description: 'The new secret',
@@ -203,6 +205,8 @@ export function buildOpenApi(): Record<string, unknown> {
               },
             },
             ...authErrors,
+            '409': problem('The first request with this Idempotency-Key is still in progress'),
+            '422': problem('Idempotency-Key reused with another request'),
           },
         },
       },
@@ -212,7 +216,7 @@ export function buildOpenApi(): Record<string, unknown> {
           description:
             'By email (customer.email) or SMS (customer.mobile_phone_number, else order.billing_address.mobile_phone_number). 400 on a PAID, EXPIRED or CANCELLED link or without an address; at most 5 per link per rolling hour (429). Suppressed addresses (after a bounce or complaint) are skipped and recorded as such.',
           security: secured,
-          parameters: [linkId],
+          parameters: [linkId, idempotencyKey],
           requestBody: {
             required: true,
             content: { 'application/json': { schema: { type: 'object', required: ['channel'], additionalProperties: false, properties: { channel: { enum: ['EMAIL', 'SMS'] } } } } },
@@ -228,6 +232,8 @@ export function buildOpenApi(): Record<string, unknown> {
             },
             '400': problem('Terminal link, no address for the channel, or an invalid channel'),
             ...authErrors,
+            '409': problem('The first request with this Idempotency-Key is still in progress'),
+            '422': problem('Idempotency-Key reused with another request'),
             '404': problem("Unknown id, or another merchant's link"),
             '429': problem('More than 5 resends for this link in the last hour; retry_after_seconds says when'),
           },

@@ -6,12 +6,16 @@ import type { PortsOf } from '../../shared/app/functions.js';
 import type { DepsOf } from '../../shared/app/ports.js';
 import { jsonResponse, merchantOf, pathParameter, readJsonBody } from '../../shared/http/api.js';
 import { apiChain } from '../../shared/http/api-chain.js';
+import { idempotentPost } from '../../shared/http/idempotent.js';
 
 export const resendRequestSchema = z.strictObject({ channel: z.enum(CHANNELS) });
 
 export const makeHandler = (deps: DepsOf<PortsOf<'resend-notification'>>) =>
   apiChain(deps, { authenticated: true }).handler(async (event, context) => {
-    const { channel } = parseOrThrow(resendRequestSchema, readJsonBody(event));
-    const request = await requestResend(pathParameter(event, 'id'), channel, merchantOf(context), deps);
-    return jsonResponse(202, { id: request.id, channel: request.channel, kind: request.kind, status: 'QUEUED' });
+    const merchant = merchantOf(context);
+    return idempotentPost(event, merchant, deps, async () => {
+      const { channel } = parseOrThrow(resendRequestSchema, readJsonBody(event));
+      const request = await requestResend(pathParameter(event, 'id'), channel, merchant, deps);
+      return jsonResponse(202, { id: request.id, channel: request.channel, kind: request.kind, status: 'QUEUED' });
+    });
   });

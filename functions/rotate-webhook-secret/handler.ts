@@ -4,8 +4,10 @@ import type { PortsOf } from '../../shared/app/functions.js';
 import type { DepsOf } from '../../shared/app/ports.js';
 import { jsonResponse, merchantOf } from '../../shared/http/api.js';
 import { apiChain } from '../../shared/http/api-chain.js';
+import { idempotentPost } from '../../shared/http/idempotent.js';
 
 export const makeHandler = (deps: DepsOf<PortsOf<'rotate-webhook-secret'>>) =>
-  apiChain(deps, { authenticated: true }).handler(async (_event, context) =>
-    jsonResponse(200, await rotateWebhookSecret(merchantOf(context), deps)),
-  );
+  apiChain(deps, { authenticated: true }).handler(async (event, context) => {
+    const merchant = merchantOf(context);
+    return idempotentPost(event, merchant, deps, async () => jsonResponse(200, await rotateWebhookSecret(merchant, deps)));
+  });

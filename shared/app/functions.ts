@@ -143,14 +143,16 @@ export const FUNCTIONS = {
   'rotate-webhook-secret': {
     description: 'A new webhook signing secret; the previous one keeps signing for the grace period.',
     trigger: route('POST', '/payment/v2/webhook-secrets/rotate', true),
-    ports: [...MERCHANT_AUTH, 'webhookSecrets'],
-    table: { sid: 'TableWebhookSecrets', actions: ['GetItem', 'PutItem'] },
+    // Idempotency-Key aware: a retried rotation must not end the secret the merchant just deployed.
+    ports: [...MERCHANT_AUTH, 'webhookSecrets', 'idempotency'],
+    table: { sid: 'TableWebhookSecrets', actions: ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem'] },
   },
   'resend-notification': {
     description: 'Sends the link again: the resend is counted on the link (the conditional write enforces the hourly limit) and queued for the notifier; it sends nothing itself.',
     trigger: route('POST', '/payment/v2/payment-links/{id}/notifications', true),
-    ports: ['links', ...MERCHANT_AUTH, 'notificationQueue'],
-    table: { sid: 'TableLinkItems', actions: ['GetItem', 'PutItem'] },
+    // Idempotency-Key aware (its records: Put, Update, Delete); a retried resend is replayed, not sent again.
+    ports: ['links', ...MERCHANT_AUTH, 'notificationQueue', 'idempotency'],
+    table: { sid: 'TableLinkItems', actions: ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem'] },
   },
   // ── Public routes ──────────────────────────────────────────────────────────────────────────
   jwks: {

@@ -235,10 +235,15 @@ describe('iam', () => {
         ...on(['sqs:SendMessage'], deliveryQueue),
         ...on(['secretsmanager:GetSecretValue'], tokenKeys),
       ],
-      'rotate-webhook-secret': [...on(['dynamodb:GetItem', 'dynamodb:PutItem'], table), ...on(['secretsmanager:GetSecretValue'], tokenKeys)],
-      // Authentication's GetItems, the link read and written back with the resend counted, the request queued.
+      // The secrets, and the Idempotency-Key records (claim Put, complete Update, release Delete).
+      'rotate-webhook-secret': [
+        ...on(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'], table),
+        ...on(['secretsmanager:GetSecretValue'], tokenKeys),
+      ],
+      // Authentication's GetItems, the link read and written back with the resend counted, the request
+      // queued; the Idempotency-Key records (claim Put, complete Update, release Delete).
       'resend-notification': [
-        ...on(['dynamodb:GetItem', 'dynamodb:PutItem'], table),
+        ...on(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'], table),
         ...on(['sqs:SendMessage'], notificationQueue),
         ...on(['secretsmanager:GetSecretValue'], tokenKeys),
       ],

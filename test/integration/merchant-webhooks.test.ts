@@ -204,6 +204,17 @@ describe('merchant scoping', () => {
 });
 
 describe('secret rotation', () => {
+  it('honours Idempotency-Key: a retried rotation returns the same secret and does not rotate again', async () => {
+    const key = { 'idempotency-key': 'rotate-once' };
+    const first = await ctx.m1.post<{ secret: string }>('/payment/v2/webhook-secrets/rotate', undefined, key);
+    const retry = await ctx.m1.post<{ secret: string }>('/payment/v2/webhook-secrets/rotate', undefined, key);
+    expect([first.status, retry.status]).toEqual([200, 200]);
+    expect(retry.body.secret).toBe(first.body.secret);
+    expect(retry.headers.get('idempotent-replayed')).toBe('true');
+    // Still the secret the merchant deployed after the first call, plus the one before it: no third.
+    expect(await ctx.sb.deps.webhookSecrets.signingSecrets('demo-entity', new Date())).toEqual([first.body.secret, ctx.sb.merchantWebhookSecret]);
+  });
+
   it('signs with both secrets during the grace period, so receivers with either verify', async () => {
     const rotated = await ctx.m2.post<{ secret: string; previous_secret_expires_at: string }>('/payment/v2/webhook-secrets/rotate');
     expect(rotated.status).toBe(200);

@@ -120,6 +120,20 @@ describe('bounces and complaints', () => {
 });
 
 describe('POST …/notifications (resend)', () => {
+  it('honours Idempotency-Key: a retried resend is replayed, not sent (or counted) twice', async () => {
+    const who = contact();
+    const link = await newLink({ ...who, send_by_sms: true });
+    const key = { 'idempotency-key': `resend-${link.id}` };
+    const first = await ctx.m1.post<{ id: string }>(`${PATH}/${link.id}/notifications`, { channel: 'SMS' }, key);
+    const retry = await ctx.m1.post<{ id: string }>(`${PATH}/${link.id}/notifications`, { channel: 'SMS' }, key);
+    expect([first.status, retry.status]).toEqual([202, 202]);
+    expect(retry.body.id).toBe(first.body.id);
+    expect(retry.headers.get('idempotent-replayed')).toBe('true');
+    expect((await ctx.m1.post(`${PATH}/${link.id}/notifications`, { channel: 'EMAIL' }, key)).status).toBe(422);
+    await ctx.sb.settle();
+    expect(smsTo(who.customer.mobile_phone_number)).toHaveLength(2); // initial + one resend
+  });
+
   it('sends again (202), at most 5 an hour (429 with Retry-After), never for a paid link (400)', async () => {
     const who = contact();
     const link = await newLink({ ...who, send_by_sms: true });

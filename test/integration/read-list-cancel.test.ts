@@ -133,6 +133,20 @@ describe('POST /payment/v2/payment-links/{id}/cancel', () => {
     expect(await ctx.sb.deps.links.get(link.id)).toEqual(before);
   });
 
+  it('honours Idempotency-Key: a retried cancel replays the first answer; another link under the key is a 422', async () => {
+    const link = await create(ctx.m1);
+    const key = { 'idempotency-key': `cancel-${link.id}` };
+    const first = await ctx.m1.post<PaymentLinkResource>(`${PATH}/${link.id}/cancel`, undefined, key);
+    const retry = await ctx.m1.post<PaymentLinkResource>(`${PATH}/${link.id}/cancel`, undefined, key);
+    expect([first.status, retry.status]).toEqual([200, 200]);
+    expect(first.headers.get('idempotent-replayed')).toBeNull();
+    expect(retry.headers.get('idempotent-replayed')).toBe('true');
+    expect(retry.body).toEqual(first.body);
+    const other = await create(ctx.m1);
+    expect((await ctx.m1.post(`${PATH}/${other.id}/cancel`, undefined, key)).status).toBe(422);
+    expect((await ctx.sb.deps.links.get(other.id))?.status).toBe('CREATED');
+  });
+
   it('is 404 for another merchant, and leaves the link alone', async () => {
     const link = await create(ctx.m1);
     expect((await ctx.m2.post(`${PATH}/${link.id}/cancel`)).status).toBe(404);
