@@ -32,21 +32,21 @@ export function toProxyEvent(
   route: { resource: string; pathParameters: Record<string, string> },
   stage: string,
 ): APIGatewayProxyEvent {
-  const headers: Record<string, string> = {};
-  const multiValueHeaders: Record<string, string[]> = {};
+  // Maps, then own properties: a header or query key such as `constructor` or `__proto__` is data,
+  // as in the JSON event API Gateway sends, never an inherited member of a plain object.
+  const multiHeaders = new Map<string, string[]>();
   for (let i = 0; i < req.rawHeaders.length; i += 2) {
     const name = req.rawHeaders[i]!;
-    const value = req.rawHeaders[i + 1]!;
-    headers[name] = value;
-    (multiValueHeaders[name] ??= []).push(value);
+    multiHeaders.set(name, [...(multiHeaders.get(name) ?? []), req.rawHeaders[i + 1]!]);
   }
-  const query: Record<string, string> = {};
-  const multiQuery: Record<string, string[]> = {};
-  for (const [k, v] of url.searchParams) {
-    query[k] = v;
-    (multiQuery[k] ??= []).push(v);
-  }
-  const hasQuery = Object.keys(query).length > 0;
+  const multiParams = new Map<string, string[]>();
+  for (const [k, v] of url.searchParams) multiParams.set(k, [...(multiParams.get(k) ?? []), v]);
+  const last = (values: string[]) => values[values.length - 1]!;
+  const headers = Object.fromEntries([...multiHeaders].map(([k, v]) => [k, last(v)])) as Record<string, string>;
+  const multiValueHeaders = Object.fromEntries(multiHeaders) as Record<string, string[]>;
+  const query = Object.fromEntries([...multiParams].map(([k, v]) => [k, last(v)])) as Record<string, string>;
+  const multiQuery = Object.fromEntries(multiParams) as Record<string, string[]>;
+  const hasQuery = multiParams.size > 0;
   const textual = TEXTUAL.test(String(req.headers['content-type'] ?? ''));
   return {
     resource: route.resource,

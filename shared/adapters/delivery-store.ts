@@ -4,7 +4,7 @@ import { DeleteCommand, GetCommand, PutCommand, type DynamoDBDocumentClient } fr
 import { VersionConflictError } from '../domain/errors.js';
 import { SECRET_ROTATION_GRACE_MS, type WebhookDelivery } from '../domain/merchant-webhooks/delivery.js';
 import type { DeliveryStore, EndpointHealth, MerchantSecret, MerchantSecretStore } from '../domain/ports.js';
-import { isConditionalCheckFailed, keys, queryByPrefix } from './dynamodb.js';
+import { isConditionalCheckFailed, keyFits, keys, queryByPrefix } from './dynamodb.js';
 
 const strip = (item: Record<string, unknown>) => {
   const { PK: _pk, SK: _sk, ...rest } = item;
@@ -43,6 +43,7 @@ export class DynamoDeliveryStore implements DeliveryStore {
   }
 
   async get(paymentLinkId: string, eventId: string): Promise<WebhookDelivery | undefined> {
+    if (!keyFits(keys.delivery(paymentLinkId, eventId))) return undefined;
     const out = await this.db.send(
       new GetCommand({ TableName: this.tableName, Key: keys.delivery(paymentLinkId, eventId), ConsistentRead: true }),
     );
@@ -51,12 +52,14 @@ export class DynamoDeliveryStore implements DeliveryStore {
 
   /** The link a webhook event belongs to, from the event id alone. */
   async locate(eventId: string): Promise<{ payment_link_id: string; entity_id: string } | undefined> {
+    if (!keyFits(keys.webhookEvent(eventId))) return undefined;
     const out = await this.db.send(new GetCommand({ TableName: this.tableName, Key: keys.webhookEvent(eventId) }));
     if (!out.Item) return undefined;
     return { payment_link_id: String(out.Item.payment_link_id), entity_id: String(out.Item.entity_id) };
   }
 
   async listForLink(paymentLinkId: string): Promise<WebhookDelivery[]> {
+    if (!keyFits(keys.link(paymentLinkId))) return [];
     const items = await queryByPrefix(this.db, this.tableName, keys.link(paymentLinkId).PK, 'DELIVERY#', { consistent: true });
     return items
       .map((i) => strip(i) as unknown as WebhookDelivery)

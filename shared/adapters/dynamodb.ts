@@ -31,6 +31,18 @@ export const keys = {
   webhookSecrets: (entityId: string) => ({ PK: `MERCHANT#${entityId}`, SK: 'WEBHOOK_SECRETS' }),
 } as const;
 
+/** DynamoDB's key limits: partition key values up to 2,048 bytes, sort key values up to 1,024. */
+export const MAX_PARTITION_KEY_BYTES = 2048;
+export const MAX_SORT_KEY_BYTES = 1024;
+
+/**
+ * Whether a key built from caller input can exist at all. A longer one would make DynamoDB answer a
+ * ValidationException (a 500 to the caller); no item can have it, so lookups answer "not found".
+ */
+export function keyFits(key: { PK: string; SK: string }): boolean {
+  return Buffer.byteLength(key.PK, 'utf8') <= MAX_PARTITION_KEY_BYTES && Buffer.byteLength(key.SK, 'utf8') <= MAX_SORT_KEY_BYTES;
+}
+
 export function makeDocumentClient(config: DynamoDBClientConfig = {}): DynamoDBDocumentClient {
   return DynamoDBDocumentClient.from(new DynamoDBClient(config), {
     marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },

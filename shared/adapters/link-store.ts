@@ -7,7 +7,7 @@ import { GetCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } fro
 import { ValidationError, VersionConflictError } from '../domain/errors.js';
 import type { PaymentLink } from '../domain/link/model.js';
 import type { LinkFilter, LinkStore, Page } from '../domain/ports.js';
-import { TABLE_KEYS, isConditionalCheckFailed, keys } from './dynamodb.js';
+import { TABLE_KEYS, isConditionalCheckFailed, keyFits, keys } from './dynamodb.js';
 
 type Index = (typeof TABLE_KEYS)['byEntity' | 'byEntityStatus' | 'byEntityOrder'];
 
@@ -95,6 +95,7 @@ export class DynamoLinkStore implements LinkStore {
   }
 
   async get(id: string): Promise<PaymentLink | undefined> {
+    if (!keyFits(keys.link(id))) return undefined;
     const out = await this.db.send(new GetCommand({ TableName: this.tableName, Key: keys.link(id), ConsistentRead: true }));
     return out.Item ? linkFromItem(out.Item) : undefined;
   }

@@ -2,7 +2,7 @@
 import { GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { ClientCredential, Merchant, MerchantDirectory } from '../domain/ports.js';
 import { apiKeyDigest, hashSecret } from '../domain/auth/secret-hash.js';
-import { keys } from './dynamodb.js';
+import { keyFits, keys } from './dynamodb.js';
 
 export interface MerchantRegistration {
   merchant: Merchant;
@@ -17,7 +17,8 @@ export class DynamoMerchantDirectory implements MerchantDirectory {
     private readonly tableName: string,
   ) {}
 
-  private async item(key: Record<string, string>): Promise<Record<string, unknown> | undefined> {
+  private async item(key: { PK: string; SK: string }): Promise<Record<string, unknown> | undefined> {
+    if (!keyFits(key)) return undefined;
     const out = await this.db.send(new GetCommand({ TableName: this.tableName, Key: key }));
     return out.Item;
   }

@@ -1,6 +1,6 @@
 /** Shapes shared by the API Gateway (REST, proxy integration) handlers. */
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import { MalformedRequestError, PayloadTooLargeError, UnsupportedMediaTypeError } from '../domain/errors.js';
+import { MalformedRequestError, PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError } from '../domain/errors.js';
 import type { Merchant } from '../domain/ports.js';
 
 export type ApiEvent = APIGatewayProxyEvent;
@@ -66,7 +66,32 @@ export function readJsonBody(event: ApiEvent): unknown {
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
     throw new MalformedRequestError('the request body must be a JSON object');
   }
+  checkJsonShape(parsed);
   return parsed;
+}
+
+/** Deeper than any request this API defines (a link body is 4 levels deep; merchant data a few more). */
+export const MAX_JSON_DEPTH = 32;
+/** Keys that mean something to JavaScript objects rather than to us: refused wherever they appear. */
+const RESERVED_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
+/**
+ * Refuses (400, naming the place) a body nested deeper than MAX_JSON_DEPTH or with a reserved key
+ * anywhere: both would otherwise reach recursive code (validation, marshalling) and end as a 500.
+ * Iterative, so the check itself cannot overflow the stack.
+ */
+export function checkJsonShape(value: unknown): void {
+  const stack: Array<{ node: unknown; pointer: string; depth: number }> = [{ node: value, pointer: '', depth: 1 }];
+  while (stack.length > 0) {
+    const { node, pointer, depth } = stack.pop()!;
+    if (typeof node !== 'object' || node === null) continue;
+    if (depth > MAX_JSON_DEPTH) throw ValidationError.field(pointer || '/', `is nested deeper than ${MAX_JSON_DEPTH} levels`);
+    for (const [key, child] of Object.entries(node)) {
+      const at = `${pointer}/${key.replace(/~/g, '~0').replace(/\//g, '~1')}`;
+      if (!Array.isArray(node) && RESERVED_KEYS.has(key)) throw ValidationError.field(at, 'is a reserved name and cannot be used as a key');
+      stack.push({ node: child, pointer: at, depth: depth + 1 });
+    }
+  }
 }
 
 /** The x-www-form-urlencoded body of a request (OAuth token endpoint). */

@@ -1,0 +1,79 @@
+/**
+ * Input an attacker (or a buggy client) sends: every answer is a 4xx naming the problem, never a
+ * 500, and nothing is created (issue 9, item 5). Over the sandbox's HTTP front, like a caller.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { call } from '../support/api-client.js';
+import { useSandboxWithMerchants } from '../support/api-client.js';
+import { createLinkBody } from '../support/fixtures.js';
+
+const PATH = '/payment/v2/payment-links';
+const ctx = useSandboxWithMerchants(beforeAll, afterAll);
+
+const expect4xx = (status: number, what: string) => {
+  expect(status, what).toBeGreaterThanOrEqual(400);
+  expect(status, what).toBeLessThan(500);
+};
+
+describe('hostile input', () => {
+  it('reserved keys (__proto__, constructor, prototype) are a 400 naming the place; other names are kept as data', async () => {
+    for (const key of ['__proto__', 'constructor', 'prototype']) {
+      const body = JSON.stringify(createLinkBody({ order: { reference: `proto-${key}`, additional_data: {} } })).replace(
+        '"additional_data":{}',
+        `"additional_data":{"${key}":"x"}`,
+      );
+      const r = await call(ctx.sb.url, 'POST', PATH, { headers: { ...ctx.m1.headers, 'content-type': 'application/json' }, body });
+      expect(r.status, `${key}: ${r.text}`).toBe(400);
+      expect(r.text).toContain(`/order/additional_data/${key}`);
+    }
+    const kept = await ctx.m1.post<{ order: { additional_data: Record<string, unknown> } }>(
+      PATH,
+      createLinkBody({ order: { reference: 'proto-ok', additional_data: { toString: 'x', hasOwnProperty: 'y' } } }),
+    );
+    expect(kept.status).toBe(201);
+    expect(kept.body.order.additional_data).toEqual({ toString: 'x', hasOwnProperty: 'y' });
+    expect((await ctx.m1.get<{ items: unknown[] }>(`${PATH}?order_reference=proto-__proto__`)).body.items).toEqual([]);
+  });
+
+  it('JSON nested deeper than a sane limit is a 400, not a stack overflow', async () => {
+    const depth = 10_000;
+    // A complete, otherwise valid body, so nothing else stops it before the nesting does.
+    const body = JSON.stringify(createLinkBody({ order: { reference: 'deep', additional_data: {} } })).replace(
+      '"additional_data":{}',
+      `"additional_data":${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`,
+    );
+    const r = await call<{ errors: Array<{ pointer: string }> }>(ctx.sb.url, 'POST', PATH, { headers: { ...ctx.m1.headers, 'content-type': 'application/json' }, body });
+    expect(r.status, r.text).toBe(400);
+    expect(r.body.errors[0]!.pointer).toMatch(/^\/order\/additional_data(\/a)+$/);
+    const list = await ctx.m1.get<{ items: unknown[] }>(`${PATH}?order_reference=deep`);
+    expect(list.body.items).toEqual([]);
+  });
+
+  it('ids longer than any key DynamoDB takes are a 404 on every {id} route and shopper page', async () => {
+    const id = 'x'.repeat(3000);
+    expect4xx((await ctx.m1.get(`${PATH}/${id}`)).status, 'get');
+    expect4xx((await ctx.m1.post(`${PATH}/${id}/cancel`)).status, 'cancel');
+    expect4xx((await ctx.m1.get(`${PATH}/${id}/webhook-deliveries`)).status, 'deliveries');
+    expect4xx((await ctx.m1.post(`${PATH}/${id}/notifications`, { channel: 'EMAIL' })).status, 'resend');
+    expect4xx((await ctx.m1.post(`/payment/v2/webhook-deliveries/${id}/retry`)).status, 'retry');
+    expect4xx((await call(ctx.sb.url, 'GET', `/payment-links/${id}`)).status, 'customer page');
+    expect4xx((await call(ctx.sb.url, 'GET', `/payment-links/${id}/return?client_session_id=cs`)).status, 'return');
+  });
+
+  it('a 3,000-character client_id on /oauth/token is refused as invalid_client, not a 500', async () => {
+    const r = await call(ctx.sb.url, 'POST', '/oauth/token', {
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ grant_type: 'client_credentials', client_id: 'c'.repeat(3000), client_secret: 's' }).toString(),
+    });
+    expect4xx(r.status, r.text);
+  });
+
+  it('query keys and header names such as __proto__ or constructor reach no 500 in the gateway', async () => {
+    for (const name of ['__proto__', 'constructor', 'toString', 'hasOwnProperty']) {
+      const q = await ctx.m1.get(`${PATH}?${name}=1`);
+      expect(q.status, `query ${name}: ${q.text}`).not.toBe(500);
+      const h = await call(ctx.sb.url, 'GET', PATH, { headers: { ...ctx.m1.headers, [name]: 'x' } });
+      expect(h.status, `header ${name}: ${h.text}`).not.toBe(500);
+    }
+  });
+});
