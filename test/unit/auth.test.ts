@@ -25,13 +25,24 @@ const merchants = new MemoryMerchantDirectory(
 const deps = { merchants, tokens };
 
 describe('secret hashing', () => {
-  it('verifies the right secret only, with a fresh salt each time', () => {
+  it('verifies the right secret only, with a fresh salt each time', async () => {
     const h = hashSecret('hunter2');
-    expect(verifySecret('hunter2', h)).toBe(true);
-    expect(verifySecret('hunter3', h)).toBe(false);
+    expect(await verifySecret('hunter2', h)).toBe(true);
+    expect(await verifySecret('hunter3', h)).toBe(false);
     expect(hashSecret('hunter2')).not.toBe(h);
     expect(h).not.toContain('hunter2');
-    expect(verifySecret('x', 'garbage')).toBe(false);
+    expect(await verifySecret('x', 'garbage')).toBe(false);
+  });
+
+  it('verifies off the event loop: other work runs while the hash is computed', async () => {
+    const h = hashSecret('hunter2');
+    const order: string[] = [];
+    const immediate = new Promise<void>((resolve) => setImmediate(() => resolve(void order.push('event loop turned'))));
+    const verdict = verifySecret('hunter2', h).then((ok) => (order.push('verified'), ok));
+    // A synchronous hash would settle in a microtask, before the loop turns; the async one after.
+    await Promise.all([immediate, verdict]);
+    expect(order).toEqual(['event loop turned', 'verified']);
+    expect(await verdict).toBe(true);
   });
 });
 

@@ -55,7 +55,7 @@ export async function issueAccessToken(
 
   const client = await deps.merchants.getClient(clientId);
   // Hash even for an unknown client, so response time does not reveal which client ids exist.
-  const secretOk = verifySecret(clientSecret, client?.secret_hash ?? UNKNOWN_CLIENT_HASH);
+  const secretOk = await verifySecret(clientSecret, client?.secret_hash ?? UNKNOWN_CLIENT_HASH);
   if (!client || !secretOk) throw new OAuthError('invalid_client', 'client authentication failed');
   const merchant = await deps.merchants.getMerchant(client.entity_id);
   if (!merchant?.active) throw new OAuthError('invalid_client', 'client authentication failed');

@@ -3,7 +3,7 @@
  * people pick them; API keys are looked up by their SHA-256 digest, which is enough for long random
  * keys and lets the table be queried by key without a scan. Neither is ever stored or logged in clear.
  */
-import { createHash, randomBytes, scryptSync, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes, scrypt, scryptSync, timingSafeEqual, type ScryptOptions } from 'node:crypto';
 
 const SCRYPT = { N: 16384, r: 8, p: 1, keylen: 32 } as const;
 
@@ -12,15 +12,19 @@ export function hashSecret(secret: string, salt: Buffer = randomBytes(16)): stri
   return `scrypt$${SCRYPT.N}$${SCRYPT.r}$${SCRYPT.p}$${salt.toString('base64url')}$${key.toString('base64url')}`;
 }
 
-export function verifySecret(secret: string, stored: string): boolean {
+const scryptAsync = (secret: string, salt: Buffer, keylen: number, options: ScryptOptions) =>
+  new Promise<Buffer>((resolve, reject) => scrypt(secret, salt, keylen, options, (err, key) => (err ? reject(err) : resolve(key))));
+
+/**
+ * On every token request: the async scrypt runs on libuv's thread pool, so tens of milliseconds of
+ * hashing never stall the event loop (the sandbox serves every function from one). Registration
+ * (hashSecret) is a one-off and stays synchronous.
+ */
+export async function verifySecret(secret: string, stored: string): Promise<boolean> {
   const [scheme, n, r, p, salt, key] = stored.split('$');
   if (scheme !== 'scrypt' || !n || !r || !p || !salt || !key) return false;
   const expected = Buffer.from(key, 'base64url');
-  const actual = scryptSync(secret, Buffer.from(salt, 'base64url'), expected.length, {
-    N: Number(n),
-    r: Number(r),
-    p: Number(p),
-  });
+  const actual = await scryptAsync(secret, Buffer.from(salt, 'base64url'), expected.length, { N: Number(n), r: Number(r), p: Number(p) });
   return timingSafeEqual(actual, expected);
 }
 
