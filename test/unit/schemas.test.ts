@@ -79,3 +79,24 @@ describe('JSON pointers', () => {
     expect(toPointer(['a/b', 'c~d', 0])).toBe('/a~1b/c~0d/0');
   });
 });
+
+describe('field errors name what was wrong', () => {
+  const valid = { entity_id: 'e', amount: 4299, currency: 'EUR', shopper_redirection_url: 'https://shop.example/back', order: { reference: 'r' } };
+  const errorsOf = (body: Record<string, unknown>) => {
+    try {
+      parseOrThrow(createPaymentLinkSchema, body);
+    } catch (e) {
+      return (e as ValidationError).errors;
+    }
+    return [];
+  };
+
+  it('a wrong JSON type says what was expected and what came, a missing field that it is required', () => {
+    expect(errorsOf({ ...valid, amount: '4299' })).toEqual([{ pointer: '/amount', detail: 'must be an integer amount in minor units, not a string' }]);
+    const { amount: _amount, ...withoutAmount } = valid;
+    expect(errorsOf(withoutAmount)).toEqual([{ pointer: '/amount', detail: 'is required' }]);
+    expect(errorsOf({ ...valid, customer: 'jane' })).toEqual([{ pointer: '/customer', detail: 'must be an object, not a string' }]);
+    expect(errorsOf({ ...valid, order: { reference: 7 } })).toEqual([{ pointer: '/order/reference', detail: 'must be a string, not an integer' }]);
+    expect(errorsOf({ ...valid, amount: null })).toEqual([{ pointer: '/amount', detail: 'must be an integer amount in minor units, not null' }]);
+  });
+});

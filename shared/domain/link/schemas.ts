@@ -10,7 +10,7 @@ import { AUTHORIZATION_STATUSES, LINK_STATUSES } from './status.js';
 
 const text = (max = 255) => z.string().min(1).max(max);
 const isoDateTime = () => z.iso.datetime({ offset: true });
-const minorUnits = () => z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+const minorUnits = () => z.number({ error: 'must be an integer amount in minor units' }).int().min(0).max(Number.MAX_SAFE_INTEGER);
 const e164 = () => z.string().regex(/^\+[1-9]\d{1,14}$/, 'must be an E.164 phone number such as +33612345678');
 
 export const addressSchema = z.strictObject({
