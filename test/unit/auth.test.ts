@@ -19,6 +19,7 @@ const merchants = new MemoryMerchantDirectory(
   [
     { client_id: 'c-1', entity_id: 'm-1', secret_hash: hashSecret('s-1') },
     { client_id: 'c-off', entity_id: 'm-off', secret_hash: hashSecret('s-off') },
+    { client_id: 'c-2', entity_id: 'm-2', secret_hash: hashSecret('s-2') },
   ],
   { [apiKeyDigest('key-1')]: 'm-1', [apiKeyDigest('key-2')]: 'm-2' },
 );
@@ -121,7 +122,7 @@ describe('access tokens', () => {
 });
 
 describe('authenticateMerchant', () => {
-  const tokenFor = (entity_id: string) => tokens.issue({ entity_id, client_id: 'c' }, 3600);
+  const tokenFor = (entity_id: string) => tokens.issue({ entity_id, client_id: entity_id.replace(/^m-/, 'c-') }, 3600);
 
   it('returns the merchant when key and token agree', async () => {
     const m = await authenticateMerchant({ apiKey: 'key-1', authorization: `Bearer ${await tokenFor('m-1')}` }, deps);
@@ -139,6 +140,13 @@ describe('authenticateMerchant', () => {
     ]) {
       await expect(authenticateMerchant(headers, deps)).rejects.toBeInstanceOf(UnauthorizedError);
     }
+  });
+
+  it('is 401 for a valid token whose client no longer exists, or that names another merchant than its client', async () => {
+    const removed = await tokens.issue({ entity_id: 'm-1', client_id: 'c-deleted' }, 3600);
+    await expect(authenticateMerchant({ apiKey: 'key-1', authorization: `Bearer ${removed}` }, deps)).rejects.toThrow(/client/);
+    const mismatched = await tokens.issue({ entity_id: 'm-1', client_id: 'c-2' }, 3600);
+    await expect(authenticateMerchant({ apiKey: 'key-1', authorization: `Bearer ${mismatched}` }, deps)).rejects.toBeInstanceOf(UnauthorizedError);
   });
 
   it('is 403 when key and token belong to different merchants', async () => {

@@ -87,7 +87,10 @@ export async function authenticateMerchant(
   if (!claims) throw new UnauthorizedError('the access token is not valid or has expired');
   if (keyEntity !== claims.entity_id) throw new ForbiddenError('the API key and the access token belong to different merchants');
 
-  const merchant = await deps.merchants.getMerchant(claims.entity_id);
+  // A token lives an hour: it is honoured only while the client it was issued to still exists for
+  // this merchant, so removing a client (a leaked secret) cuts off its tokens at once.
+  const [merchant, client] = await Promise.all([deps.merchants.getMerchant(claims.entity_id), deps.merchants.getClient(claims.client_id)]);
+  if (!client || client.entity_id !== claims.entity_id) throw new UnauthorizedError('the access token was issued to a client that no longer exists');
   if (!merchant?.active) throw new UnauthorizedError('the merchant is not active');
   return merchant;
 }
