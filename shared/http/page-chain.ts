@@ -1,6 +1,6 @@
 /** The middy chain of shopper-facing pages: like apiChain, but failures render an HTML page. */
 import type middy from '@middy/core';
-import { NotFoundError } from '../domain/errors.js';
+import { DomainError, NotFoundError } from '../domain/errors.js';
 import type { Logger } from '../logger.js';
 import { header, type ApiEvent, type ApiResult } from './api.js';
 import { apiChain } from './api-chain.js';
@@ -10,12 +10,16 @@ function pageErrors(deps: { logger: Logger }): middy.MiddlewareObj<ApiEvent, Api
   return {
     onError: async (request) => {
       const locale = pageLocale(undefined, header(request.event, 'accept-language'));
-      if (request.error instanceof NotFoundError) {
-        request.response = renderPage(404, 'notFound', locale);
-        return;
+      const err = request.error;
+      if (err instanceof NotFoundError) request.response = renderPage(404, 'notFound', locale);
+      else if (err instanceof DomainError && err.status < 500) request.response = renderPage(err.status, 'error', locale);
+      else {
+        deps.logger.error('page failed', { error: err, route: request.event?.resource });
+        request.response = renderPage(500, 'error', locale);
       }
-      deps.logger.error('page failed', { error: request.error, route: request.event?.resource });
-      request.response = renderPage(500, 'error', locale);
+      // Returning the response ends the error chain: the API's problem+json mapper (registered
+      // earlier, so run later) must not replace the shopper's page.
+      return request.response;
     },
   };
 }

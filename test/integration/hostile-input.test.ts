@@ -77,3 +77,27 @@ describe('hostile input', () => {
     }
   });
 });
+
+describe('shopper-facing errors', () => {
+  const expectSafePage = (r: { status: number; headers: Headers; text: string }, what: string) => {
+    expect(r.headers.get('content-type'), what).toMatch(/^text\/html/);
+    expect(r.headers.get('content-security-policy'), what).toContain("frame-ancestors 'none'");
+    expect(r.headers.get('referrer-policy'), what).toBe('no-referrer');
+    expect(r.headers.get('cache-control'), what).toBe('no-store');
+    expect(r.text, what).toMatch(/<html/i);
+  };
+
+  it('are HTML pages with the page security headers, never problem+json (issue 9, item 7)', async () => {
+    const cases: Array<[string, string]> = [
+      ['unknown link', '/payment-links/00000000-0000-4000-8000-000000000000'],
+      ['over-long id', `/payment-links/${'x'.repeat(3000)}`],
+      ['return without a session', '/payment-links/00000000-0000-4000-8000-000000000000/return'],
+      ['return with an unknown session', '/payment-links/00000000-0000-4000-8000-000000000000/return?client_session_id=cs-nope'],
+    ];
+    for (const [what, path] of cases) {
+      const r = await call(ctx.sb.url, 'GET', path, { headers: { 'accept-language': 'fr-FR' } });
+      expect4xx(r.status, what);
+      expectSafePage(r, what);
+    }
+  });
+});
