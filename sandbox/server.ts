@@ -52,6 +52,21 @@ export function matchPath(routePath: string, actual: string): Record<string, str
   return params;
 }
 
+/** Consumes the rest of a request body, until it ends or `ms` pass (then the socket is dropped). */
+function drain(req: IncomingMessage, ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      req.destroy();
+      resolve();
+    }, ms);
+    const done = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+    req.once('end', done).once('close', done).resume();
+  });
+}
+
 export function createSandboxServer(options: ServerOptions): Server {
   const json = (body: unknown): APIGatewayProxyResult => ({ statusCode: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
   return createServer((req, res) => {
@@ -76,7 +91,13 @@ export function createSandboxServer(options: ServerOptions): Server {
       try {
         body = await readRequestBody(req);
       } catch (err) {
-        if (err instanceof BodyTooLargeForGateway) return writeResult(res, problem(413, 'Payload too large', 'request body too large'));
+        if (err instanceof BodyTooLargeForGateway) {
+          // Read (and drop) what the client is still sending, for a few seconds at most, then answer
+          // and close: answering mid-upload resets the connection under the client's next request.
+          await drain(req, 5000);
+          const result = problem(413, 'Payload too large', 'request body too large');
+          return writeResult(res, { ...result, headers: { ...result.headers, connection: 'close' } });
+        }
         throw err;
       }
       const event = toProxyEvent(req, url, body, { resource: match.route.path, pathParameters: match.params }, STAGE);

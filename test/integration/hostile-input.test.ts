@@ -101,3 +101,12 @@ describe('shopper-facing errors', () => {
     }
   });
 });
+
+describe('the sandbox gateway after a 413', () => {
+  it('keeps answering on the same keep-alive client (issue 9, item 12)', async () => {
+    const big = 'x'.repeat(11 * 1024 * 1024);
+    const tooLarge = await call(ctx.sb.url, 'POST', PATH, { headers: { ...ctx.m1.headers, 'content-type': 'application/json' }, body: big });
+    expect(tooLarge.status).toBe(413);
+    for (let i = 0; i < 3; i++) expect((await ctx.m1.get(`${PATH}?limit=1`)).status).toBe(200);
+  });
+});
