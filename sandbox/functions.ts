@@ -33,7 +33,7 @@ export interface PollerSettings {
 }
 
 export interface SandboxFunctions {
-  routes: Map<Route, AnyHandler & ((event: unknown, context: Context) => Promise<unknown>)>;
+  routes: Map<Route, AnyHandler>;
   /** One poller per queue that has a consumer. */
   pollers: Partial<Record<QueueName, SqsPoller>>;
   stream?: StreamHandler;

@@ -73,7 +73,7 @@ export function createSandboxServer(options: ServerOptions): Server {
     void (async () => {
       if (await options.psp(req, res)) return;
       const url = new URL(req.url ?? '/', 'http://sandbox');
-      if (req.method === 'GET' && url.pathname === '/health') return writeResult(res, { ...json({ status: 'ok' }), body: '{"status":"ok"}' });
+      if (req.method === 'GET' && url.pathname === '/health') return writeResult(res, json({ status: 'ok' }));
       const view = req.method === 'GET' && url.pathname.startsWith('/sandbox/') ? Object.entries(options.views).find(([name]) => url.pathname === `/sandbox/${name}`) : undefined;
       if (view) return writeResult(res, json(view[1]()));
       const matches = [...options.routes.keys()].flatMap((route) => {

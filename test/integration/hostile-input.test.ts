@@ -3,8 +3,7 @@
  * 500, and nothing is created (issue 9, item 5). Over the sandbox's HTTP front, like a caller.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { call } from '../support/api-client.js';
-import { useSandboxWithMerchants } from '../support/api-client.js';
+import { call, useSandboxWithMerchants } from '../support/api-client.js';
 import { createLinkBody } from '../support/fixtures.js';
 
 const PATH = '/payment/v2/payment-links';
