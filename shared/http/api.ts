@@ -1,6 +1,7 @@
 /** Shapes shared by the API Gateway (REST, proxy integration) handlers. */
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { MalformedRequestError, PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError } from '../domain/errors.js';
+import { toPointer } from '../domain/validate.js';
 import type { Merchant } from '../domain/ports.js';
 
 export type ApiEvent = APIGatewayProxyEvent;
@@ -81,15 +82,14 @@ const RESERVED_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
  * Iterative, so the check itself cannot overflow the stack.
  */
 export function checkJsonShape(value: unknown): void {
-  const stack: Array<{ node: unknown; pointer: string; depth: number }> = [{ node: value, pointer: '', depth: 1 }];
+  const stack: Array<{ node: unknown; path: string[] }> = [{ node: value, path: [] }];
   while (stack.length > 0) {
-    const { node, pointer, depth } = stack.pop()!;
+    const { node, path } = stack.pop()!;
     if (typeof node !== 'object' || node === null) continue;
-    if (depth > MAX_JSON_DEPTH) throw ValidationError.field(pointer || '/', `is nested deeper than ${MAX_JSON_DEPTH} levels`);
+    if (path.length >= MAX_JSON_DEPTH) throw ValidationError.field(toPointer(path), `is nested deeper than ${MAX_JSON_DEPTH} levels`);
     for (const [key, child] of Object.entries(node)) {
-      const at = `${pointer}/${key.replace(/~/g, '~0').replace(/\//g, '~1')}`;
-      if (!Array.isArray(node) && RESERVED_KEYS.has(key)) throw ValidationError.field(at, 'is a reserved name and cannot be used as a key');
-      stack.push({ node: child, pointer: at, depth: depth + 1 });
+      if (!Array.isArray(node) && RESERVED_KEYS.has(key)) throw ValidationError.field(toPointer([...path, key]), 'is a reserved name and cannot be used as a key');
+      stack.push({ node: child, path: [...path, key] });
     }
   }
 }
