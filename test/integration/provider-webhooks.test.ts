@@ -4,8 +4,12 @@
  */
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeHandler as makeConsumer } from '../../functions/provider-webhook-consumer/handler.js';
+import { QUEUES } from '../../shared/app/queues.js';
+import type { PaymentLink } from '../../shared/domain/link/model.js';
 import type { PaymentLinkResource } from '../../shared/domain/link/schemas.js';
 import { call, useSandboxWithMerchants } from '../support/api-client.js';
+import { invokeConcurrently, providerEventMessage } from '../support/concurrency.js';
 import { createLinkBody } from '../support/fixtures.js';
 import { CARDS, card, openHostedPage, postForm } from '../support/shopper.js';
 import { waitFor } from '../support/wait.js';
@@ -88,14 +92,33 @@ describe('applying provider events', () => {
     expect(await stored(link.id)).toEqual(link);
   });
 
-  it('never reverts PAID when the PENDING webhook arrives after AUTHORIZED', async () => {
+  // Each notification below carries an event id the link has not seen, so deduplication cannot
+  // catch it: only the rules that statuses move forward can.
+  it('never reverts PAID when a PENDING notification of the paid payment arrives after AUTHORIZED (new event id)', async () => {
     const link = await newLink();
     await postForm(await openHostedPage(link.links.customer_url.href), card(CARDS.pending));
     await waitFor(async () => (await stored(link.id)).status === 'PAID');
     const pending = eventsFor(link.id).find((e) => e.payment.authorization_status === 'PENDING')!;
     const paid = await stored(link.id);
-    expect(await ctx.sb.psp.resend(pending.id)).toBe(202);
+    // The provider sends its PENDING again, under a fresh event id (a retry from its own outbox).
+    const body = JSON.stringify({ ...JSON.parse(pending.body), id: `${pending.id}-again` });
+    expect((await call(ctx.sb.url, 'POST', '/webhooks/sandbox', { headers: { ...ctx.sb.psp.sign(body) }, body })).status).toBe(202);
+    await ctx.sb.settle();
+    expect(ctx.logs.some((l) => l.message === 'provider event applied' && l.event_id === `${pending.id}-again` && l.outcome === 'stale')).toBe(true);
     expect(await stored(link.id)).toEqual(paid);
+  });
+
+  it('never reverts PAID when another tab’s attempt is refused after the link was paid', async () => {
+    const link = await newLink();
+    const [first, second] = await Promise.all([openHostedPage(link.links.customer_url.href), openHostedPage(link.links.customer_url.href)]);
+    await postForm(first!, card(CARDS.authorized));
+    expect((await stored(link.id)).status).toBe('PAID');
+    await postForm(second!, card(CARDS.refused));
+    const after = await stored(link.id);
+    expect(after.status).toBe('PAID');
+    expect(after.payments.map((p) => p.authorization_status)).toEqual(['AUTHORIZED', 'REFUSED']);
+    const changes = ctx.sb.bus.events.filter((e) => e['detail-type'] === 'Payment Link Status Changed' && e.detail.payment_link_id === link.id);
+    expect(changes.map((e) => e.detail.status)).toEqual(['CREATED', 'OPENED', 'PAID']);
   });
 
   it('parks a poison message in the DLQ after 5 receives, without holding up the others', async () => {
@@ -112,21 +135,47 @@ describe('applying provider events', () => {
 
 describe('double and late payments', () => {
   it('with N concurrent authorizations exactly one pays the link; the others are refunded and reported', async () => {
+    const N = 6;
     const link = await newLink(); // AUTOMATIC capture: late payments are refunded
-    const tabs = await Promise.all(Array.from({ length: 4 }, () => openHostedPage(link.links.customer_url.href)));
-    await Promise.all(tabs.map((hosted) => postForm(hosted, card(CARDS.authorized))));
-    await ctx.sb.settle();
-    const after = await stored(link.id);
-    expect(after.status).toBe('PAID');
-    expect(after.payments).toHaveLength(4);
-    const late = after.payments.filter((p) => p.late_settlement);
-    expect(late).toHaveLength(3);
+    const tabs = await Promise.all(Array.from({ length: N }, () => openHostedPage(link.links.customer_url.href)));
+    // The sandbox's consumer takes one message at a time; Lambda runs one invocation per message
+    // at once. Hold the queue, then invoke the consumer for every notification concurrently, so the
+    // writes race for real and only the conditional write on version keeps them apart.
+    await ctx.sb.poller.stop();
+    let raced: PaymentLink;
+    try {
+      await Promise.all(tabs.map((hosted) => postForm(hosted, card(CARDS.authorized))));
+      await ctx.sb.psp.idle(); // every notification answered 202 and waits in the queue
+      const authorized = eventsFor(link.id).filter((e) => e.payment.authorization_status === 'AUTHORIZED');
+      expect(authorized).toHaveLength(N);
+      const run = await invokeConcurrently(makeConsumer(ctx.sb.deps), authorized.map((e) => providerEventMessage(e.body)), {
+        functionName: 'provider-webhook-consumer',
+        maxReceives: QUEUES.providerEvents.maxReceives,
+      });
+      expect(run.deadLettered).toEqual([]);
+      raced = (await ctx.sb.deps.links.get(link.id))!;
+    } finally {
+      await ctx.sb.poller.start();
+    }
+    // Every write counted: the creation, N opens, N payments, N - 1 refunds recorded.
+    expect(raced.version).toBe(1 + N + N + (N - 1));
+    expect(raced.status).toBe('PAID');
+    expect(raced.client_sessions).toHaveLength(N);
+    expect(raced.payments).toHaveLength(N);
+    const late = raced.payments.filter((p) => p.late_settlement);
+    expect(late).toHaveLength(N - 1);
     expect(late.every((p) => p.late_settlement === 'REFUNDED')).toBe(true);
     for (const p of late) expect(ctx.sb.psp.payment(p.id)?.refunded_amount).toBe(12000);
-    const winner = after.payments.find((p) => !p.late_settlement)!;
+    const winner = raced.payments.find((p) => !p.late_settlement)!;
     expect(ctx.sb.psp.payment(winner.id)?.refunded_amount ?? 0).toBe(0);
-    const events = ctx.sb.bus.events.filter((e) => e['detail-type'] === 'Payment Link Late Payment' && e.detail.payment_link_id === link.id);
-    expect(events.map((e) => e.detail.payment_id).sort()).toEqual(late.map((p) => p.id).sort());
+
+    // The queued copies are consumed now, one by one: duplicates, they change nothing.
+    expect(await stored(link.id)).toEqual(raced);
+    const ofLink = ctx.sb.bus.events.filter((e) => e.detail.payment_link_id === link.id);
+    const latePayments = ofLink.filter((e) => e['detail-type'] === 'Payment Link Late Payment');
+    expect(latePayments.map((e) => e.detail.payment_id).sort()).toEqual(late.map((p) => p.id).sort());
+    const changes = ofLink.filter((e) => e['detail-type'] === 'Payment Link Status Changed');
+    expect(changes.map((e) => e.detail.status)).toEqual(['CREATED', 'OPENED', 'PAID']);
   });
 
   it('a payment that completes after the merchant cancelled is voided (manual capture), and the link stays CANCELLED', async () => {
