@@ -153,11 +153,25 @@ describe('POST /payment/v2/payment-links/{id}/cancel', () => {
     expect((await ctx.m1.get(`${PATH}/${link.id}`)).body.status).toBe('CREATED');
   });
 
-  it('cancels exactly once when many cancels race', async () => {
-    const link = await create(ctx.m1);
-    const replies = await Promise.all(Array.from({ length: 8 }, () => ctx.m1.post<PaymentLinkResource>(`${PATH}/${link.id}/cancel`)));
-    expect(replies.map((r) => r.status)).toEqual(Array(8).fill(200));
-    const stored = await ctx.sb.deps.links.get(link.id);
-    expect(stored).toMatchObject({ status: 'CANCELLED', version: 2 });
+  // Cancels alone all write the same CANCELLED, so they would agree even if the write were not
+  // conditional. Resends racing them write something else (their count on the link): without the
+  // version check a resend would undo the cancel, or a cancel would drop a counted resend.
+  it('cancels exactly once when many cancels race each other and resends of the link', async () => {
+    const link = await create(ctx.m1, { customer: { email: 'race@example.com' } });
+    const cancels = Array.from({ length: 8 }, () => ctx.m1.post<PaymentLinkResource>(`${PATH}/${link.id}/cancel`));
+    const resends = Array.from({ length: 4 }, () => ctx.m1.post(`${PATH}/${link.id}/notifications`, { channel: 'EMAIL' }));
+    const [cancelled, resent] = await Promise.all([Promise.all(cancels), Promise.all(resends)]);
+
+    // A resend is either counted before the cancel (202) or refused after it (400).
+    expect(resent.map((r) => r.status).every((s) => s === 202 || s === 400)).toBe(true);
+    const accepted = resent.filter((r) => r.status === 202).length;
+    const stored = (await ctx.sb.deps.links.get(link.id))!;
+    // One write per accepted resend, then the one cancel; every cancel answers that same link.
+    expect(stored).toMatchObject({ status: 'CANCELLED', version: 1 + accepted + 1 });
+    expect(stored.resend_requests ?? []).toHaveLength(accepted);
+    expect(cancelled.map((r) => [r.status, r.body.status, r.body.version])).toEqual(Array(8).fill([200, 'CANCELLED', stored.version]));
+    await ctx.sb.settle();
+    const changes = ctx.sb.bus.events.filter((e) => e['detail-type'] === 'Payment Link Status Changed' && e.detail.payment_link_id === link.id);
+    expect(changes.map((e) => e.detail.status)).toEqual(['CREATED', 'CANCELLED']);
   });
 });
