@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidTransitionError, NotFoundError, ValidationError } from '../../shared/domain/errors.js';
-import { RESEND_LIMIT_PER_HOUR, RateLimitedError, notificationId, processNotification, requestResend, type NotificationRequest } from '../../shared/domain/notifications/notifications.js';
+import { RateLimitedError, notificationId, processNotification, requestResend, type NotificationRequest } from '../../shared/domain/notifications/notifications.js';
 import type { Mailer, MessageRenderer, OutgoingEmail, SmsSender, SuppressionList } from '../../shared/domain/ports.js';
 import { smsNumber } from '../../shared/domain/link/model.js';
 import { createPaymentLink } from '../../shared/domain/link/commands.js';
@@ -199,13 +199,20 @@ describe('requestResend', () => {
     const { links, clock, link } = await setup({ send_by_email: true, ...withContact });
     const queued: NotificationRequest[] = [];
     const deps = { links, clock, notificationQueue: { enqueue: async (r: NotificationRequest) => void queued.push(r) } };
-    for (let i = 0; i < RESEND_LIMIT_PER_HOUR; i++) await requestResend(link.id, 'EMAIL', demoMerchant, deps);
-    expect(new Set(queued.map((q) => q.id)).size).toBe(RESEND_LIMIT_PER_HOUR);
+    // The limit and the window are written out (5, one hour), not read from the constants, so
+    // that changing a constant fails here.
+    for (let i = 0; i < 5; i++) await requestResend(link.id, 'EMAIL', demoMerchant, deps);
+    expect(new Set(queued.map((q) => q.id)).size).toBe(5);
     const err = await requestResend(link.id, 'EMAIL', demoMerchant, deps).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(RateLimitedError);
     expect((err as RateLimitedError).status).toBe(429);
-    clock.advance(HOUR + 1);
+    expect((err as RateLimitedError).extensions.retry_after_seconds).toBe(3600);
+    // Still limited a millisecond before the hour is over; free again once it is.
+    clock.advance(59 * 60_000 + 59_999);
+    await expect(requestResend(link.id, 'EMAIL', demoMerchant, deps)).rejects.toBeInstanceOf(RateLimitedError);
+    clock.advance(1);
     await expect(requestResend(link.id, 'EMAIL', demoMerchant, deps)).resolves.toMatchObject({ kind: 'RESEND' });
+    expect(queued).toHaveLength(6);
   });
 
   it('is 400 on a terminal link or without an address, 404 for another merchant', async () => {

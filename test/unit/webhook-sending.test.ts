@@ -3,9 +3,9 @@ import { createHmac } from 'node:crypto';
 import type { Context, SQSEvent } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { makeHandler } from '../../functions/merchant-webhook-sender/handler.js';
-import { ATTEMPT_TIMEOUT_MS, RETRY_SCHEDULE_SECONDS, type AttemptResult, type WebhookDelivery } from '../../shared/domain/merchant-webhooks/delivery.js';
+import { ATTEMPT_TIMEOUT_MS, type AttemptResult, type WebhookDelivery } from '../../shared/domain/merchant-webhooks/delivery.js';
 import type { DeliveryMessage } from '../../shared/domain/ports.js';
-import { AttemptNotRecordedError, DeliveryNotYetRecordedError, MAX_QUEUE_DELAY_SECONDS, sendDelivery, type SendOutcome } from '../../shared/domain/merchant-webhooks/sending.js';
+import { AttemptNotRecordedError, DeliveryNotYetRecordedError, sendDelivery, type SendOutcome } from '../../shared/domain/merchant-webhooks/sending.js';
 import { createLogger } from '../../shared/logger.js';
 import { FixedClock } from '../support/fakes.js';
 import { FakeWebhookHttp, MemoryDeliveryQueue, MemoryDeliveryStore, MemoryEndpointHealth, MemorySecretStore } from '../support/webhook-fakes.js';
@@ -90,7 +90,7 @@ describe('sendDelivery: scheduled attempts', () => {
     expect(stored.state).toBe('pending');
     expect(stored.attempts).toHaveLength(1);
     expect(stored.next_attempt_at).toBe(new Date(T0.getTime() + 5_000).toISOString());
-    expect(s.queue.messages).toEqual([{ message: { ...first(d), not_before: stored.next_attempt_at }, delaySeconds: RETRY_SCHEDULE_SECONDS[0] }]);
+    expect(s.queue.messages).toEqual([{ message: { ...first(d), not_before: stored.next_attempt_at }, delaySeconds: 5 }]);
   });
 
   it('honours a Retry-After longer than the schedule', async () => {
@@ -130,10 +130,11 @@ describe('sendDelivery: scheduled attempts', () => {
     expect(stored.attempts).toHaveLength(8);
     expect(stored.failure_reason).toBe('no success after 8 attempts');
     expect(s.http.requests).toHaveLength(8);
-    expect(Math.max(...delays)).toBeLessThanOrEqual(MAX_QUEUE_DELAY_SECONDS);
-    // Each attempt happened exactly when the schedule said.
+    expect(Math.max(...delays)).toBeLessThanOrEqual(15 * 60);
+    // Each attempt happened exactly when the README says: 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h
+    // (written out, not read from the constant, so that changing the constant fails here).
     const gaps = stored.attempts.slice(1).map((a, i) => (Date.parse(a.at) - Date.parse(stored.attempts[i]!.at)) / 1000);
-    expect(gaps).toEqual([...RETRY_SCHEDULE_SECONDS]);
+    expect(gaps).toEqual([5, 5 * 60, 30 * 60, 2 * 3600, 5 * 3600, 10 * 3600, 10 * 3600]);
     expect(s.queue.messages).toEqual([]);
   });
 
@@ -202,7 +203,7 @@ describe('sendDelivery: duplicates and races', () => {
     const stored = s.deliveries.one(d);
     expect(stored.attempts.map((a) => a.status_code)).toEqual([502, 500]);
     expect(stored.version).toBe(3);
-    expect(stored.next_attempt_at).toBe(new Date(T0.getTime() + RETRY_SCHEDULE_SECONDS[1] * 1000).toISOString());
+    expect(stored.next_attempt_at).toBe(new Date(T0.getTime() + 5 * 60_000).toISOString());
     // Only the follow-up matching the stored schedule stays current.
     const current = s.queue.messages.filter((m) => m.message.not_before === stored.next_attempt_at);
     expect(current).toHaveLength(1);
