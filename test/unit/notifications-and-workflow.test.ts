@@ -186,11 +186,20 @@ describe('processNotification', () => {
     expect(deps.mailer.sent).toHaveLength(1);
   });
 
-  it('does not remind a link that is paid or in progress', async () => {
+  it.each(['PAID', 'PAYMENT_IN_PROGRESS', 'EXPIRED', 'CANCELLED'] as const)('does not remind a link that is %s', async (status) => {
     const { deps, request, links, link } = await notifier();
-    await links.update({ ...link, status: 'PAID', version: 2 }, 1);
+    await links.update({ ...link, status, version: 2 }, 1);
     expect(await processNotification(request('EMAIL', 'REMINDER'), deps)).toBe('skipped');
+    expect(await processNotification(request('SMS', 'REMINDER'), deps)).toBe('skipped');
     expect(deps.mailer.sent).toEqual([]);
+    expect(deps.sms.sent).toEqual([]);
+  });
+
+  it.each(['CREATED', 'OPENED'] as const)('reminds a link that is %s (still waiting for a payment)', async (status) => {
+    const { deps, request, links, link } = await notifier();
+    if (status !== link.status) await links.update({ ...link, status, version: 2 }, 1);
+    expect(await processNotification(request('EMAIL', 'REMINDER'), deps)).toBe('sent');
+    expect(deps.mailer.sent).toHaveLength(1);
   });
 });
 
