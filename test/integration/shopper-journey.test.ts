@@ -131,6 +131,12 @@ describe('paying a link', () => {
       const l = await linkNow(link.id);
       return l.status === 'OPENED' && l.payments[0]?.authorization_status === 'REFUSED';
     });
+    // The in-between state, read from the link's published history rather than caught in time.
+    const ofLink = ctx.sb.bus.events.filter((e) => e.detail.payment_link_id === link.id);
+    const statuses = ofLink.filter((e) => e['detail-type'] === 'Payment Link Status Changed').map((e) => e.detail.status);
+    expect(statuses).toEqual(['CREATED', 'OPENED', 'PAYMENT_IN_PROGRESS', 'OPENED']);
+    const payments = ofLink.filter((e) => e['detail-type'] === 'Payment Status Changed').map((e) => e.detail.authorization_status);
+    expect(payments).toEqual(['UNCERTAIN', 'REFUSED']);
   });
 
   it('a card failing the Luhn check or expired shows the form again and makes no attempt', async () => {
