@@ -68,9 +68,13 @@ describe('a shopper in a browser', () => {
       createLinkBody({ shopper_redirection_url: merchantUrl, customer: { locale: 'fr-FR' } }),
     );
     const page = await payInBrowser(created.body, CARDS.refused, 'fr-FR');
-    await expect.poll(async () => (await page.content()).toLowerCase()).toContain('refus');
+    // The French words exactly: 'refus' alone would match the English 'refused' too.
+    await expect.poll(() => page.locator('h1').textContent()).toBe('Paiement refusé');
+    expect(await page.locator('[role="status"]').textContent()).toBe('L’émetteur de votre carte a refusé le paiement. Aucun montant n’a été débité.');
     expect(await page.getAttribute('html', 'lang')).toBe('fr');
-    await page.locator(`a[href="${created.body.links.customer_url.href}"]`).click();
+    const back = page.locator(`a[href="${created.body.links.customer_url.href}"]`);
+    expect(await back.textContent()).toBe('Réessayer');
+    await back.click();
     await page.waitForSelector('[name="card_number"]');
     await page.screenshot({ path: `${process.env.PAYLINK_SCREENSHOT_DIR ?? '/tmp'}/paylink-hosted-page-fr.png` });
     await page.close();
