@@ -1,7 +1,7 @@
 /** GET /payment/v2/payment-links?status=&order_reference=&limit=&cursor= — newest first. */
 import { listOwnLinks } from '../../shared/domain/link/commands.js';
 import { toResource } from '../../shared/domain/link/resource.js';
-import { DEFAULT_PAGE_SIZE, listPaymentLinksQuerySchema } from '../../shared/domain/link/schemas.js';
+import { DEFAULT_PAGE_SIZE, listPaymentLinksQuerySchema } from '../../shared/domain/link/list-query.js';
 import { parseOrThrow } from '../../shared/domain/validate.js';
 import type { PortsOf } from '../../shared/app/functions.js';
 import type { DepsOf } from '../../shared/app/ports.js';

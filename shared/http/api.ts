@@ -1,6 +1,7 @@
 /** Shapes shared by the API Gateway (REST, proxy integration) handlers. */
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { MalformedRequestError, PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError } from '../domain/errors.js';
+import { encodingProblem } from '../domain/text-hygiene.js';
 import { toPointer } from '../domain/validate.js';
 import type { Merchant } from '../domain/ports.js';
 
@@ -29,9 +30,21 @@ export function header(event: ApiEvent, name: string): string | undefined {
   return event.headers?.[name.toLowerCase()] ?? undefined;
 }
 
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * The body as text. API Gateway (no binaryMediaTypes, infra/constructs/api.ts) hands over every
+ * body as a string it decoded as UTF-8, bytes that were not UTF-8 replaced with U+FFFD: those are
+ * refused by checkJsonShape. A base64 body still has its bytes, which must be UTF-8 (400 if not).
+ */
 export function rawBody(event: ApiEvent): string {
   if (event.body == null) return '';
-  return event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
+  if (!event.isBase64Encoded) return event.body;
+  try {
+    return UTF8.decode(Buffer.from(event.body, 'base64'));
+  } catch {
+    throw new MalformedRequestError('the request body is not valid UTF-8');
+  }
 }
 
 function bodyBytes(event: ApiEvent): number {
@@ -79,16 +92,24 @@ const RESERVED_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 /**
  * Refuses (400, naming the place) a body nested deeper than MAX_JSON_DEPTH or with a reserved key
  * anywhere: both would otherwise reach recursive code (validation, marshalling) and end as a 500.
+ * Every key and string must be well-formed text: no lone surrogate (a JSON `\ud800` escape) and no
+ * U+FFFD, all that is left of bytes that were not UTF-8 (text-hygiene.ts).
  * Iterative, so the check itself cannot overflow the stack.
  */
 export function checkJsonShape(value: unknown): void {
   const stack: Array<{ node: unknown; path: string[] }> = [{ node: value, path: [] }];
   while (stack.length > 0) {
     const { node, path } = stack.pop()!;
+    if (typeof node === 'string') {
+      const problem = encodingProblem(node);
+      if (problem) throw ValidationError.field(toPointer(path), problem);
+    }
     if (typeof node !== 'object' || node === null) continue;
     if (path.length >= MAX_JSON_DEPTH) throw ValidationError.field(toPointer(path), `is nested deeper than ${MAX_JSON_DEPTH} levels`);
     for (const [key, child] of Object.entries(node)) {
       if (!Array.isArray(node) && RESERVED_KEYS.has(key)) throw ValidationError.field(toPointer([...path, key]), 'is a reserved name and cannot be used as a key');
+      const problem = encodingProblem(key);
+      if (problem) throw ValidationError.field(toPointer([...path, key]), problem);
       stack.push({ node: child, path: [...path, key] });
     }
   }

@@ -41,9 +41,16 @@ const CLIENT_OF: Record<PortName, string | undefined> = {
 const dir = mkdtempSync(join(tmpdir(), 'paylink-bundle-test-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
+/** Each function bundled once, for every check below. */
+const bundles = new Map<string, ReturnType<typeof bundleFunction>>();
+const bundled = (name: (typeof FUNCTION_NAMES)[number]) => {
+  if (!bundles.has(name)) bundles.set(name, bundleFunction(name, join(dir, `${name}.mjs`)));
+  return bundles.get(name)!;
+};
+
 describe('function bundles', () => {
   it.each(FUNCTION_NAMES)('%s carries exactly the SDK clients of its ports', async (name) => {
-    const bundle = await bundleFunction(name, join(dir, `${name}.mjs`));
+    const bundle = await bundled(name);
     const ports: readonly PortName[] = FUNCTIONS[name].ports;
     const expected = [...new Set(ports.map((p) => CLIENT_OF[p]).filter((c): c is string => c !== undefined))].sort();
     expect(sdkClientsIn(bundle.metafile)).toEqual(expected);
@@ -54,8 +61,17 @@ describe('function bundles', () => {
   // provider's answers use zod/mini, which tree-shakes to the few checks used.
   const FULL_ZOD = new Set(['create-payment-link', 'list-payment-links', 'resend-notification']);
   it.each(FUNCTION_NAMES.filter((name) => !FULL_ZOD.has(name)))('%s carries no full zod build', async (name) => {
-    const bundle = await bundleFunction(name, join(dir, `${name}-zod.mjs`));
+    const bundle = await bundled(name);
     const fullZod = Object.keys(bundle.metafile.inputs).filter((input) => /node_modules\/zod\/v4\/classic\//.test(input));
     expect(fullZod).toEqual([]);
+  });
+
+  // The phone-number metadata (libphonenumber-js, ~120 KB) only where numbers are checked
+  // (shared/domain/phone.ts): the create schema, and the SMS adapter's sanity check in the notifier.
+  const PHONE_NUMBERS = new Set(['create-payment-link', 'notifier']);
+  it.each(FUNCTION_NAMES)('%s carries the phone-number metadata only if it checks phone numbers', async (name) => {
+    const bundle = await bundled(name);
+    const phone = Object.keys(bundle.metafile.inputs).some((input) => /node_modules\/libphonenumber-js\//.test(input));
+    expect(phone).toBe(PHONE_NUMBERS.has(name));
   });
 });

@@ -2,6 +2,8 @@ import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SnsSmsSender, publishSmsInput } from '../../shared/adapters/sns-sms.js';
+import { createPaymentLinkSchema } from '../../shared/domain/link/schemas.js';
+import { createLinkBody } from '../support/fixtures.js';
 
 const sms = { phone_number: '+33612345678', message: 'Demo Shop payment link: https://pay.example.com/payment-links/abc' };
 
@@ -25,6 +27,24 @@ describe('publishSmsInput', () => {
   it('refuses a number that is not E.164', () => {
     for (const phone_number of ['0612345678', '+0612345678', '+33 6 12 34 56 78', '']) {
       expect(() => publishSmsInput({ ...sms, phone_number }), phone_number).toThrow(RangeError);
+    }
+  });
+
+  // Issue 9, item 6: the schema took +1234, the adapter refused it at every retry, into the DLQ.
+  it('takes exactly the numbers a link can be created with, as the schema stores them', () => {
+    const numbers = ['+1234', '+123456', '+1234567', '+33612345678', '+33 6 12 34 56 78', '+33012345678', '+12133734253', '+8613812345678', '+999123456', '+4915123456789', '+2905123', '+68341234'];
+    for (const given of numbers) {
+      const parsed = createPaymentLinkSchema.safeParse(createLinkBody({ customer: { mobile_phone_number: given } }));
+      const stored = parsed.data?.customer?.mobile_phone_number ?? given;
+      const published = (() => {
+        try {
+          return publishSmsInput({ ...sms, phone_number: stored }).PhoneNumber;
+        } catch (err) {
+          if (err instanceof RangeError) return undefined;
+          throw err;
+        }
+      })();
+      expect(published, `${given}: schema ${parsed.success ? 'accepts' : 'refuses'}`).toBe(parsed.success ? stored : undefined);
     }
   });
 });

@@ -2,16 +2,33 @@
  * One schema per request shape (STYLE.md §4). Handlers validate with these, the TypeScript types
  * are inferred from them, and docs/openapi.json is generated from them (docs/generate-openapi.ts).
  * Field names and nesting follow the Purse payment-links API (reference 003); unknown fields are
- * rejected by name so that a typo never silently drops data.
+ * rejected by name so that a typo never silently drops data. Text that may reach an email, an SMS
+ * or a page refuses control and bidi characters (text-hygiene.ts); phone numbers are checked with
+ * the one phone rule (phone.ts) and stored in E.164.
  */
 import { z } from 'zod';
-import { MAX_EXPIRY_DAYS } from './model.js';
+import { PHONE_NUMBER_RULE, toE164 } from '../phone.js';
 import { AUTHORIZATION_STATUSES, LINK_STATUSES } from './status.js';
+import { MAX_EXPIRY_DAYS } from './model.js';
+import { plainText, text } from './text-schemas.js';
 
-const text = (max = 255) => z.string().min(1).max(max);
+export { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, listPaymentLinksQuerySchema, type ListPaymentLinksQuery } from './list-query.js';
+
+/** A URL whose text is checked first: z.url() would quietly drop a TAB, CR or LF instead of refusing it. */
+const checkedUrl = (input: z.ZodString, url: z.ZodURL) => input.superRefine(plainText).meta({ format: 'uri' }).pipe(url);
+const httpUrl = () => checkedUrl(z.string().max(2048), z.url({ protocol: /^https?$/ }));
 const isoDateTime = () => z.iso.datetime({ offset: true });
 const minorUnits = () => z.number({ error: 'must be an integer amount in minor units' }).int().min(0).max(Number.MAX_SAFE_INTEGER);
-const e164 = () => z.string().regex(/^\+[1-9]\d{1,14}$/, 'must be an E.164 phone number such as +33612345678');
+/** A phone number in international form (spaces, dashes, dots and parentheses allowed), stored in E.164. */
+const phoneNumber = () =>
+  z
+    .string()
+    .max(40)
+    .superRefine((value, ctx) => {
+      if (toE164(value) === undefined) ctx.addIssue({ code: 'custom', message: PHONE_NUMBER_RULE });
+    })
+    .overwrite((value) => toE164(value) ?? value)
+    .describe('International form ("+", country code, number; spaces, dashes, dots and parentheses allowed); stored and returned in E.164, such as +33612345678.');
 
 export const addressSchema = z.strictObject({
   company_name: text().optional(),
@@ -25,7 +42,7 @@ export const addressSchema = z.strictObject({
   country_code: z.string().regex(/^[A-Z]{2}$/, 'must be an ISO 3166-1 alpha-2 code').optional(),
   province_code: text(16).optional(),
   phone_number: text(32).optional(),
-  mobile_phone_number: e164().optional(),
+  mobile_phone_number: phoneNumber().optional(),
   work_phone_number: text(32).optional(),
   delivery_point_name: text().optional(),
 });
@@ -45,8 +62,8 @@ export const itemLineSchema = z.strictObject({
   seller_name: text().optional(),
   is_marketplace_seller: z.boolean().optional(),
   categories: z.array(text()).max(20).optional(),
-  product_uri: z.url().optional(),
-  image_uri: z.url().optional(),
+  product_uri: checkedUrl(z.string(), z.url()).optional(),
+  image_uri: checkedUrl(z.string(), z.url()).optional(),
 });
 
 export const shipmentSchema = z.strictObject({
@@ -127,7 +144,7 @@ export const customerSchema = z.strictObject({
     .string()
     .regex(/^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})*$/, 'must be a BCP 47 language tag such as fr-FR')
     .optional(),
-  mobile_phone_number: e164().optional(),
+  mobile_phone_number: phoneNumber().optional(),
   account: customerAccountSchema.optional(),
 });
 
@@ -144,12 +161,12 @@ export const threeDsOptionsSchema = z.strictObject({
   challenge_exemption: text(64).optional(),
 });
 
-/** A header name as RFC 9110 allows it; values must not carry CR/LF (header injection). */
+/** A header name as RFC 9110 allows it; values carry no control character (CR/LF would inject headers). */
 const headerName = z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,64}$/, 'must be a valid HTTP header name');
-const headerValue = z.string().max(1024).regex(/^[^\r\n\0]*$/, 'must not contain line breaks');
+const headerValue = z.string().max(1024).superRefine(plainText);
 
 export const webhookSchema = z.strictObject({
-  url: z.url({ protocol: /^https?$/ }).max(2048),
+  url: httpUrl(),
   headers: z
     .array(z.strictObject({ name: headerName, values: z.array(headerValue).min(1).max(10) }))
     .max(20)
@@ -163,7 +180,7 @@ export const createPaymentLinkSchema = z.strictObject({
     'Amount in the currency minor unit (4299 is 42.99 EUR). 0 only with allow_future_usage: true.',
   ),
   currency: z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as EUR'),
-  shopper_redirection_url: z.url({ protocol: /^https?$/ }).max(2048),
+  shopper_redirection_url: httpUrl(),
   order: orderSchema,
   expires_at: isoDateTime().optional().describe(`In the future, at most ${MAX_EXPIRY_DAYS} days ahead.`),
   expiration_in_minutes: z
@@ -187,22 +204,6 @@ export const createPaymentLinkSchema = z.strictObject({
     .describe('When to remind, as ISO 8601 durations before expiry (e.g. ["PT24H","PT1H"]); else the merchant default.'),
 });
 export type CreatePaymentLinkInput = z.infer<typeof createPaymentLinkSchema>;
-
-export const MAX_PAGE_SIZE = 100;
-export const DEFAULT_PAGE_SIZE = 20;
-
-export const listPaymentLinksQuerySchema = z.strictObject({
-  status: z.enum(LINK_STATUSES).optional(),
-  order_reference: text().optional(),
-  limit: z
-    .string()
-    .regex(/^\d+$/, `must be an integer from 1 to ${MAX_PAGE_SIZE}`)
-    .transform(Number)
-    .pipe(z.number().int().min(1).max(MAX_PAGE_SIZE))
-    .optional(),
-  cursor: z.string().min(1).max(2048).optional(),
-});
-export type ListPaymentLinksQuery = z.infer<typeof listPaymentLinksQuerySchema>;
 
 export const tokenRequestSchema = z.object({
   grant_type: z.string().optional(),
