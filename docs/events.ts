@@ -70,6 +70,16 @@ const CATALOGUE: CatalogueEntry[] = [
     ],
     envelope: { id: '9d2e6b40-c8a1-4f73-b05e-e7a3c1d9f248', time: '2026-01-15T10:00:03Z' },
   },
+  {
+    detailType: DETAIL_TYPES.paymentMismatch,
+    when: [
+      'Once per mismatch, when a signed provider notification (or the provider\'s answer on the shopper\'s return) does not match the link it names: ' +
+        'another amount or currency, a client session the link never opened, a payment that is not the link\'s, an authorization the provider does not confirm. ' +
+        'The link\'s status and payments do not change (the mismatch is recorded on the link item, `payment_mismatches`, so its `version` moves on).',
+      'Operational: merchants get no webhook for it. It is counted by the `PaymentMismatches` metric (namespace `Paylink`), whose alarm fires on the first one.',
+    ],
+    envelope: { id: '5b8c1e94-2d7a-4f06-9a3e-c6f1d8b2e475', time: '2026-01-15T10:03:07Z' },
+  },
 ];
 
 export const EXAMPLE_ACCOUNT = '123456789012';

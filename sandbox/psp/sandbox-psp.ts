@@ -19,6 +19,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '../../shared/logger.js';
+import type { ClientSessionRequest } from '../../shared/providers/payment-provider.js';
 import { createPspApi } from './api.js';
 import { createHostedPages } from './hosted.js';
 import { createPspRouter } from './router.js';
@@ -66,6 +67,11 @@ export interface SandboxPsp {
   /** Resolves once no webhook delivery is queued or in flight (pending-resolution timers aside). */
   idle(): Promise<void>;
   /** Clears the pending-resolution and retry timers and aborts deliveries in flight. */
+  /** Makes the PSP misbehave as a faulty or compromised provider would: the session's later attempts
+   * charge this amount or currency, or name this payment link, instead of what Paylink asked for (a
+   * partial authorization, a currency conversion, sessions mixed up between links). Their webhooks
+   * are signed as usual; Paylink must refuse to apply them (issue 9, item 4). */
+  alterSession(id: string, patch: Partial<Pick<ClientSessionRequest, 'amount' | 'currency' | 'payment_link_id'>>): void;
   close(): void;
 }
 
@@ -132,6 +138,11 @@ export function createSandboxPsp(options: SandboxPspOptions): SandboxPsp {
     close: () => {
       state.close();
       sender.close();
+    },
+    alterSession: (id, patch) => {
+      const session = state.session(id);
+      if (!session) throw new Error(`sandbox psp: no client session ${id}`);
+      Object.assign(session.request, patch);
     },
   };
 }

@@ -1,7 +1,8 @@
 /**
  * The one port every payment provider sits behind (sandbox built in; Purse later). Paylink never
- * learns a payment's outcome any other way than through the provider's signed webhooks (or by
- * asking the provider, for the shopper's redirection): providers never write to Paylink's table.
+ * learns a payment's outcome any other way than through the provider's signed webhooks, each
+ * confirmed by asking the provider for the payment (getPayment), or by asking the provider when the
+ * shopper comes back (getClientSession, then getPayment): providers never write to Paylink's table.
  */
 import type { AuthorizationStatus } from '../domain/link/status.js';
 
@@ -68,7 +69,9 @@ export interface PaymentProvider {
   readonly name: string;
   createClientSession(request: ClientSessionRequest): Promise<ProviderClientSession>;
   getClientSession(id: string): Promise<ClientSessionState>;
-  getPayment(id: string): Promise<ProviderPayment>;
+  /** The payment as the provider holds it now; undefined when the provider does not know the id
+   * (a notification naming it is then not the provider's). Other failures throw (retried). */
+  getPayment(id: string): Promise<ProviderPayment | undefined>;
   /** Idempotent: voiding a voided payment succeeds. */
   voidPayment(id: string): Promise<void>;
   /** Idempotent per payment: refunding a refunded payment succeeds. */

@@ -114,9 +114,14 @@ export class SandboxProvider implements PaymentProvider {
     return this.parse(sessionStateSchema, body, 'get client session');
   }
 
-  async getPayment(id: string): Promise<ProviderPayment> {
-    const body = await this.call('GET', `/v1/payments/${encodeURIComponent(id)}`, 'get payment');
-    return this.parse(paymentSchema, body, 'get payment');
+  async getPayment(id: string): Promise<ProviderPayment | undefined> {
+    try {
+      const body = await this.call('GET', `/v1/payments/${encodeURIComponent(id)}`, 'get payment');
+      return this.parse(paymentSchema, body, 'get payment');
+    } catch (error) {
+      if (error instanceof SandboxProviderHttpError && error.status === 404) return undefined;
+      throw error;
+    }
   }
 
   async voidPayment(id: string): Promise<void> {

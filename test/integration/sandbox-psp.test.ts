@@ -222,11 +222,15 @@ describe('sandbox PSP API', () => {
   });
 
   it('turns an error status into a thrown error that names the status and not the key', async () => {
-    const error = await provider.getPayment('no-such-payment').catch((e: unknown) => e);
+    const error = await provider.voidPayment('no-such-payment').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(SandboxProviderHttpError);
     expect((error as SandboxProviderHttpError).status).toBe(404);
     expect((error as Error).message).toMatch(/404/);
     expect((error as Error).message).not.toContain(API_KEY);
+  });
+
+  it('answers undefined for a payment the PSP does not know (a notification naming it is not the provider\'s)', async () => {
+    expect(await provider.getPayment('no-such-payment')).toBeUndefined();
   });
 });
 
@@ -372,7 +376,7 @@ describe('test cards', () => {
     const events = await webhooksFor(session.linkId, 2);
     expect(statuses(events)).toEqual(['PENDING', 'AUTHORIZED']);
     expect(events[1]!.payment.captured).toBe(true);
-    expect((await provider.getPayment(events[0]!.payment.id)).authorization_status).toBe('AUTHORIZED');
+    expect((await provider.getPayment(events[0]!.payment.id))?.authorization_status).toBe('AUTHORIZED');
   });
 
   it('4000 0000 0000 0093 is UNCERTAIN, then REFUSED by a later webhook', async () => {

@@ -115,8 +115,16 @@ export class FakeProvider implements PaymentProvider {
     if (!s) throw new Error('unknown session');
     return { id: s.id, payment_link_id: s.payment_link_id, status: s.status, ...(s.payment ? { payment: s.payment } : {}) };
   }
-  async getPayment(): Promise<ProviderPayment> {
-    throw new Error('not used');
+  /** The payments this provider holds: what getPayment confirms (see raise). */
+  readonly payments = new Map<string, ProviderPayment>();
+  /** The provider raises `event`: from now on it confirms its payment as the event describes it. */
+  raise(event: ProviderEvent): ProviderEvent {
+    this.payments.set(event.payment.id, structuredClone(event.payment));
+    return event;
+  }
+  async getPayment(id: string): Promise<ProviderPayment | undefined> {
+    const payment = this.payments.get(id);
+    return payment && structuredClone(payment);
   }
   async voidPayment(id: string) {
     if (this.failSettlement-- > 0) throw new Error('provider unavailable');

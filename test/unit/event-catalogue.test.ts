@@ -112,7 +112,8 @@ const PERSONAL_VALUES = [
 
 /**
  * Three links through the domain functions the handlers call: one paid (opened, payment pending,
- * authorized) and then paid again in another tab (a late, captured payment: refunded); one refused
+ * authorized) and then paid again in another tab (a late, captured payment: refunded), then named by
+ * an authorization from a session it never opened (a mismatch: voided); one refused
  * once, then cancelled, then authorized (a late payment: voided); one that expires unopened.
  */
 async function publishedEntries() {
@@ -129,23 +130,26 @@ async function publishedEntries() {
   step();
   await openForPayment(paid.id, deps);
   step();
-  await applyProviderEvent(providerEvent(paid.id, 'pay-1', 'PENDING', { client_session_id: 'cs-1' }), deps);
+  await applyProviderEvent(provider.raise(providerEvent(paid.id, 'pay-1', 'PENDING', { client_session_id: 'cs-1' })), deps);
   step();
-  await applyProviderEvent(providerEvent(paid.id, 'pay-1', 'AUTHORIZED', { client_session_id: 'cs-1' }), deps);
+  await applyProviderEvent(provider.raise(providerEvent(paid.id, 'pay-1', 'AUTHORIZED', { client_session_id: 'cs-1' })), deps);
   step();
   await openForPayment(paid.id, deps); // the customer URL of a PAID link: nothing changes
-  await applyProviderEvent(providerEvent(paid.id, 'pay-2', 'AUTHORIZED', { client_session_id: 'cs-1', captured: true }), deps);
+  await applyProviderEvent(provider.raise(providerEvent(paid.id, 'pay-2', 'AUTHORIZED', { client_session_id: 'cs-1', captured: true })), deps);
+  step();
+  // A signed authorization from a session the link never opened: recorded, published, voided; nothing else changes.
+  await applyProviderEvent(provider.raise(providerEvent(paid.id, 'pay-5', 'AUTHORIZED', { client_session_id: 'cs-elsewhere' })), deps);
 
   const cancelled = await createPaymentLink(input, demoMerchant, deps);
   step();
   await openForPayment(cancelled.id, deps);
   step();
-  await applyProviderEvent(providerEvent(cancelled.id, 'pay-3', 'REFUSED', { client_session_id: 'cs-2' }), deps);
+  await applyProviderEvent(provider.raise(providerEvent(cancelled.id, 'pay-3', 'REFUSED', { client_session_id: 'cs-2' })), deps);
   step();
   await cancelPaymentLink(cancelled.id, demoMerchant, deps);
   await cancelPaymentLink(cancelled.id, demoMerchant, deps); // idempotent: no write, no event
   step();
-  await applyProviderEvent(providerEvent(cancelled.id, 'pay-4', 'AUTHORIZED', { client_session_id: 'cs-2' }), deps);
+  await applyProviderEvent(provider.raise(providerEvent(cancelled.id, 'pay-4', 'AUTHORIZED', { client_session_id: 'cs-2' })), deps);
 
   const expired = await createPaymentLink(input, demoMerchant, deps);
   step();
@@ -194,6 +198,7 @@ describe('what the dispatcher publishes', () => {
       'paid v4 Payment Status Changed: AUTHORIZED',
       'paid v5 Payment Status Changed: AUTHORIZED',
       'paid v5 Payment Link Late Payment: REFUND',
+      'paid v7 Payment Link Payment Mismatch: AUTHORIZED',
       'cancelled v1 Payment Link Status Changed: CREATED',
       'cancelled v2 Payment Link Status Changed: OPENED',
       'cancelled v3 Payment Status Changed: REFUSED',

@@ -93,10 +93,10 @@ describe('applyProviderEvent', () => {
   }
 
   it('moves OPENED → PAYMENT_IN_PROGRESS → PAID and records the payment and session', async () => {
-    const { deps, link, links } = await opened();
-    await applyProviderEvent(providerEvent(link.id, 'p-1', 'PENDING'), deps);
+    const { deps, link, links, provider } = await opened();
+    await applyProviderEvent(provider.raise(providerEvent(link.id, 'p-1', 'PENDING')), deps);
     expect((await links.get(link.id))?.status).toBe('PAYMENT_IN_PROGRESS');
-    const { outcome, link: paid } = await applyProviderEvent(providerEvent(link.id, 'p-1', 'AUTHORIZED'), deps);
+    const { outcome, link: paid } = await applyProviderEvent(provider.raise(providerEvent(link.id, 'p-1', 'AUTHORIZED')), deps);
     expect(outcome).toBe('applied');
     expect(paid).toMatchObject({
       status: 'PAID',
@@ -106,8 +106,8 @@ describe('applyProviderEvent', () => {
   });
 
   it('applies an event at most once', async () => {
-    const { deps, link, links } = await opened();
-    const event = providerEvent(link.id, 'p-1', 'REFUSED');
+    const { deps, link, links, provider } = await opened();
+    const event = provider.raise(providerEvent(link.id, 'p-1', 'REFUSED'));
     await applyProviderEvent(event, deps);
     const after = await links.get(link.id);
     expect((await applyProviderEvent(event, deps)).outcome).toBe('duplicate');
@@ -115,40 +115,40 @@ describe('applyProviderEvent', () => {
   });
 
   it('never reverts PAID when a PENDING or REFUSED arrives late', async () => {
-    const { deps, link, links } = await opened();
-    await applyProviderEvent(providerEvent(link.id, 'p-1', 'AUTHORIZED'), deps);
-    expect((await applyProviderEvent(providerEvent(link.id, 'p-1', 'PENDING'), deps)).outcome).toBe('stale');
-    await applyProviderEvent(providerEvent(link.id, 'p-0', 'REFUSED'), deps); // an older attempt, reported late
+    const { deps, link, links, provider } = await opened();
+    await applyProviderEvent(provider.raise(providerEvent(link.id, 'p-1', 'AUTHORIZED')), deps);
+    expect((await applyProviderEvent(provider.raise(providerEvent(link.id, 'p-1', 'PENDING')), deps)).outcome).toBe('stale');
+    await applyProviderEvent(provider.raise(providerEvent(link.id, 'p-0', 'REFUSED')), deps); // an older attempt, reported late
     expect(await links.get(link.id)).toMatchObject({ status: 'PAID' });
   });
 
   it('returns a refused attempt to OPENED, unless another attempt is still in progress', async () => {
-    const { deps, link, links } = await opened();
-    await applyProviderEvent(providerEvent(link.id, 'p-1', 'PENDING'), deps);
-    await applyProviderEvent(providerEvent(link.id, 'p-1', 'REFUSED'), deps);
+    const { deps, link, links, provider } = await opened();
+    await applyProviderEvent(provider.raise(providerEvent(link.id, 'p-1', 'PENDING')), deps);
+    await applyProviderEvent(provider.raise(providerEvent(link.id, 'p-1', 'REFUSED')), deps);
     expect((await links.get(link.id))?.status).toBe('OPENED');
-    await applyProviderEvent(providerEvent(link.id, 'p-2', 'PENDING'), deps);
-    await applyProviderEvent(providerEvent(link.id, 'p-3', 'REFUSED'), deps);
+    await applyProviderEvent(provider.raise(providerEvent(link.id, 'p-2', 'PENDING')), deps);
+    await applyProviderEvent(provider.raise(providerEvent(link.id, 'p-3', 'REFUSED')), deps);
     expect((await links.get(link.id))?.status).toBe('PAYMENT_IN_PROGRESS');
   });
 
   it('voids a late authorization of a paid link and records it, once', async () => {
     const { deps, link, links, provider } = await opened();
-    await applyProviderEvent(providerEvent(link.id, 'p-1', 'AUTHORIZED'), deps);
-    const { outcome } = await applyProviderEvent(providerEvent(link.id, 'p-2', 'AUTHORIZED'), deps);
+    await applyProviderEvent(provider.raise(providerEvent(link.id, 'p-1', 'AUTHORIZED')), deps);
+    const { outcome } = await applyProviderEvent(provider.raise(providerEvent(link.id, 'p-2', 'AUTHORIZED')), deps);
     expect(outcome).toBe('late_payment');
     expect(provider.voided).toEqual(['p-2']);
     const stored = (await links.get(link.id))!;
     expect(stored.status).toBe('PAID');
     expect(stored.payments.find((p) => p.id === 'p-2')).toMatchObject({ authorization_status: 'AUTHORIZED', late_settlement: 'VOIDED' });
-    await applyProviderEvent(providerEvent(link.id, 'p-2', 'AUTHORIZED'), deps);
+    await applyProviderEvent(provider.raise(providerEvent(link.id, 'p-2', 'AUTHORIZED')), deps);
     expect(provider.voided).toEqual(['p-2']);
   });
 
   it('refunds a late captured payment of a cancelled link', async () => {
     const { deps, link, links, provider } = await opened();
     await forceStatus(links, link.id, 'CANCELLED');
-    await applyProviderEvent(providerEvent(link.id, 'p-1', 'AUTHORIZED', { captured: true, amount: 12000 }), deps);
+    await applyProviderEvent(provider.raise(providerEvent(link.id, 'p-1', 'AUTHORIZED', { captured: true, amount: 12000 })), deps);
     expect(provider.refunded).toEqual([{ id: 'p-1', amount: 12000 }]);
     expect((await links.get(link.id))).toMatchObject({ status: 'CANCELLED', payments: [{ late_settlement: 'REFUNDED' }] });
   });
@@ -157,7 +157,7 @@ describe('applyProviderEvent', () => {
     const { deps, link, links, provider } = await opened();
     await forceStatus(links, link.id, 'EXPIRED');
     provider.failSettlement = 1;
-    const event = providerEvent(link.id, 'p-1', 'AUTHORIZED');
+    const event = provider.raise(providerEvent(link.id, 'p-1', 'AUTHORIZED'));
     await expect(applyProviderEvent(event, deps)).rejects.toThrow('provider unavailable');
     expect((await links.get(link.id))?.payments[0]?.late_settlement).toBe('VOID_PENDING');
     expect((await applyProviderEvent(event, deps)).outcome).toBe('duplicate');
@@ -168,7 +168,7 @@ describe('applyProviderEvent', () => {
   it('lets exactly one of N concurrent authorizations pay the link; the others are voided', async () => {
     const { deps, link, links, provider } = await opened();
     const results = await Promise.all(
-      Array.from({ length: 6 }, (_, i) => applyProviderEvent(providerEvent(link.id, `p-${i}`, 'AUTHORIZED'), deps)),
+      Array.from({ length: 6 }, (_, i) => applyProviderEvent(provider.raise(providerEvent(link.id, `p-${i}`, 'AUTHORIZED')), deps)),
     );
     expect(results.filter((r) => r.outcome === 'applied')).toHaveLength(1);
     expect(results.filter((r) => r.outcome === 'late_payment')).toHaveLength(5);
@@ -179,8 +179,8 @@ describe('applyProviderEvent', () => {
   });
 
   it('fails for an unknown link (the message goes to the DLQ)', async () => {
-    const { deps } = await setup();
-    await expect(applyProviderEvent(providerEvent('missing', 'p-1', 'AUTHORIZED'), deps)).rejects.toThrow(/no payment link/);
+    const { deps, provider } = await setup();
+    await expect(applyProviderEvent(provider.raise(providerEvent('missing', 'p-1', 'AUTHORIZED')), deps)).rejects.toThrow(/no payment link/);
   });
 });
 

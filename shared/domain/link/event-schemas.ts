@@ -8,6 +8,7 @@
  */
 import { z } from 'zod';
 import { DETAIL_TYPES } from './events.js';
+import { MISMATCH_REASONS } from './model.js';
 import { AUTHORIZATION_STATUSES, LINK_STATUSES, TERMINAL_STATUSES, type LinkStatus } from './status.js';
 
 export type DetailType = (typeof DETAIL_TYPES)[keyof typeof DETAIL_TYPES];
@@ -75,6 +76,33 @@ export const latePaymentDetailSchema = z
   .describe('Published once when a payment is authorized for a link that is already PAID, EXPIRED or CANCELLED.');
 export type LatePaymentDetail = z.infer<typeof latePaymentDetailSchema>;
 
+export const paymentMismatchDetailSchema = z
+  .strictObject({
+    event_id: eventId('payment-mismatch', ':.+'),
+    ...linkFields,
+    payment_id: z.string().min(1).describe("The payment id the provider's notification named."),
+    client_session_id: z.string().min(1).nullable().describe('The client session of that payment, as the provider holds it (else as the notification said).'),
+    provider: z.string().min(1).describe('The payment provider that sent the notification (its name in `/webhooks/{provider}`).'),
+    authorization_status: z.enum(AUTHORIZATION_STATUSES).describe('The status the notification reported.'),
+    reasons: z
+      .array(z.enum(MISMATCH_REASONS))
+      .min(1)
+      .describe(
+        '`amount` / `currency`: not the link\'s (or not what the provider confirms); `client_session`: a session the link never opened; ' +
+          '`payment`: a payment the provider does not know or holds for another link; `authorization_status`: an authorization the provider does not confirm.',
+      ),
+    amount: z.number().int().min(0).nullable().describe('The amount of the payment as the provider confirms it, in minor units; null when the provider does not know the payment.'),
+    currency: z.string().regex(/^[A-Z]{3}$/).nullable().describe('Its currency as the provider confirms it; null when the provider does not know the payment.'),
+    settlement: z
+      .enum(['VOID', 'REFUND', 'NONE'])
+      .describe(
+        'What Paylink does with the payment: VOID (or REFUND, if captured) an authorization the provider holds for this link but the link never asked for; ' +
+          "NONE for another link's payment, an unknown one, or one that matches the link (only the notification was wrong).",
+      ),
+  })
+  .describe('Published once when a provider notification does not match the link it names. The link does not change; an operator should look.');
+export type PaymentMismatchDetail = z.infer<typeof paymentMismatchDetailSchema>;
+
 export const notificationSentDetailSchema = z
   .strictObject({
     event_id: z.string().min(1).describe('Deterministic id of this event: deduplicate on it.'),
@@ -94,6 +122,7 @@ export const EVENT_DETAIL_SCHEMAS = {
   [DETAIL_TYPES.paymentStatusChanged]: paymentStatusChangedDetailSchema,
   [DETAIL_TYPES.latePayment]: latePaymentDetailSchema,
   [DETAIL_TYPES.notificationSent]: notificationSentDetailSchema,
+  [DETAIL_TYPES.paymentMismatch]: paymentMismatchDetailSchema,
 } as const satisfies Record<DetailType, z.ZodType>;
 
 export function isDetailType(value: string): value is DetailType {
@@ -142,9 +171,24 @@ export const EVENT_DETAIL_EXAMPLES = {
     kind: 'INITIAL',
     status: 'SENT',
   },
+  [DETAIL_TYPES.paymentMismatch]: {
+    event_id: `${exampleLinkId}:3:payment-mismatch:pay_T2mV8xK5qW`,
+    payment_link_id: exampleLinkId,
+    entity_id: 'demo-entity',
+    version: 3,
+    payment_id: 'pay_T2mV8xK5qW',
+    client_session_id: 'cs_3HfW9kLm2P',
+    provider: 'sandbox',
+    authorization_status: 'AUTHORIZED',
+    reasons: ['amount'],
+    amount: 1,
+    currency: 'EUR',
+    settlement: 'VOID',
+  },
 } as const satisfies {
   [DETAIL_TYPES.linkStatusChanged]: LinkStatusChangedDetail;
   [DETAIL_TYPES.paymentStatusChanged]: PaymentStatusChangedDetail;
   [DETAIL_TYPES.latePayment]: LatePaymentDetail;
   [DETAIL_TYPES.notificationSent]: NotificationSentDetail;
+  [DETAIL_TYPES.paymentMismatch]: PaymentMismatchDetail;
 };

@@ -12,6 +12,7 @@ export const DETAIL_TYPES = {
   paymentStatusChanged: 'Payment Status Changed',
   latePayment: 'Payment Link Late Payment',
   notificationSent: 'Payment Link Notification Sent',
+  paymentMismatch: 'Payment Link Payment Mismatch',
 } as const;
 
 export function eventsForLinkChange(old: PaymentLink | undefined, next: PaymentLink | undefined): BusEvent[] {
@@ -58,6 +59,26 @@ export function eventsForLinkChange(old: PaymentLink | undefined, next: PaymentL
         time: next.updated_at,
       });
     }
+  }
+  for (const mismatch of next.payment_mismatches ?? []) {
+    if (old?.payment_mismatches?.some((m) => m.event_id === mismatch.event_id)) continue;
+    events.push({
+      id: `${next.id}:${next.version}:payment-mismatch:${mismatch.payment_id}`,
+      source: EVENT_SOURCE,
+      'detail-type': DETAIL_TYPES.paymentMismatch,
+      detail: {
+        ...base,
+        payment_id: mismatch.payment_id,
+        client_session_id: mismatch.client_session_id ?? null,
+        provider: mismatch.provider,
+        authorization_status: mismatch.authorization_status,
+        reasons: mismatch.reasons,
+        amount: mismatch.amount ?? null,
+        currency: mismatch.currency ?? null,
+        settlement: mismatch.settlement === 'REFUND_PENDING' ? 'REFUND' : mismatch.settlement === 'VOID_PENDING' ? 'VOID' : 'NONE',
+      },
+      time: next.updated_at,
+    });
   }
   for (const notification of next.notifications ?? []) {
     if (old?.notifications?.some((n) => n.id === notification.id)) continue;

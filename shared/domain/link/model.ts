@@ -21,6 +21,31 @@ export interface PaymentRecord {
   late_settlement?: LateSettlement;
 }
 
+/** Why a provider notification was not applied to the link it names (issue 9, item 4). */
+export const MISMATCH_REASONS = ['amount', 'currency', 'client_session', 'payment', 'authorization_status'] as const;
+export type MismatchReason = (typeof MISMATCH_REASONS)[number];
+
+/**
+ * A provider notification that did not match its link: recorded instead of applied (nothing else
+ * on the link changes). An authorization the provider holds for this link is voided (refunded if
+ * captured), like a late payment.
+ */
+export interface PaymentMismatch {
+  /** The provider's event id (a return-route check has its own, see shopperReturn). */
+  event_id: string;
+  provider: string;
+  payment_id: string;
+  client_session_id?: string;
+  /** What the notification said. */
+  authorization_status: AuthorizationStatus;
+  reasons: MismatchReason[];
+  /** The payment as the provider confirmed it; absent when the provider does not know it. */
+  amount?: number;
+  currency?: string;
+  occurred_at: string;
+  settlement?: LateSettlement;
+}
+
 export interface ClientSessionRecord {
   id: string;
   status: string;
@@ -48,6 +73,8 @@ export interface PaymentLink {
   client_sessions: ClientSessionRecord[];
   /** The provider client sessions are opened at (set on first open). */
   provider?: string;
+  /** Provider notifications that did not match the link (the latest ones), never applied. */
+  payment_mismatches?: PaymentMismatch[];
   /** The latest provider event ids applied, so a redelivered webhook changes nothing. */
   processed_event_ids?: string[];
   /** Reminder times as ISO 8601 durations before expiry (else the merchant's default). */
