@@ -178,13 +178,20 @@ describe('the workflow per link', () => {
 
   it('a paid link gets no reminder and no expiry', async () => {
     const who = contact();
-    const link = await newLink({ ...who, send_by_email: true, expires_at: new Date(Date.now() + 6_000).toISOString(), reminder_schedule: ['PT3S'] });
+    const expiresAt = Date.now() + 6_000;
+    const link = await newLink({ ...who, send_by_email: true, expires_at: new Date(expiresAt).toISOString(), reminder_schedule: ['PT3S'] });
+    // A marker link, left unpaid, whose reminder and expiry come a second after the paid link's:
+    // once it has been reminded and has expired, the paid link's times are past too (no fixed sleep).
+    const markerContact = contact();
+    const marker = await newLink({ ...markerContact, send_by_email: true, expires_at: new Date(expiresAt + 1_000).toISOString(), reminder_schedule: ['PT3S'] });
     await postForm(await openHostedPage(link.links.customer_url.href), card(CARDS.authorized));
     await ctx.sb.settle();
     expect((await ctx.m1.get<PaymentLinkResource>(`${PATH}/${link.id}`)).body.status).toBe('PAID');
     await waitFor(async () => ctx.sb.workflow.execution(link.id)?.status === 'ABORTED');
-    await new Promise((r) => setTimeout(r, 6_500)); // past the reminder and the expiry times
+    await waitFor(async () => (await ctx.sb.deps.links.get(marker.id))?.status === 'EXPIRED', 15_000);
     await ctx.sb.settle();
+    expect(notificationEvents(marker.id).map((e) => e.detail.kind)).toEqual(['INITIAL', 'REMINDER']);
+    expect(await emailsTo(markerContact.customer.email)).toHaveLength(2);
     // At most the initial email (it is skipped when the link is already paid by the time it is sent).
     expect((await emailsTo(who.customer.email)).length).toBeLessThanOrEqual(1);
     expect(notificationEvents(link.id).filter((e) => e.detail.kind === 'REMINDER')).toEqual([]);
