@@ -4,6 +4,8 @@
  * when the committed file is out of date.
  */
 import { z } from 'zod';
+import { timeoutSecondsOf, type FunctionName } from '../shared/app/functions.js';
+import { LEASE_MARGIN_MS, claimLeaseMs } from '../shared/domain/idempotency/idempotency.js';
 import { createPaymentLinkSchema, listPaymentLinksQuerySchema, paymentLinkListSchema, paymentLinkResourceSchema, problemSchema, tokenResponseSchema } from '../shared/domain/link/schemas.js';
 
 const schema = (s: z.ZodType, io: 'input' | 'output' = 'output') => {
@@ -17,12 +19,18 @@ const problem = (description: string) => ({
   content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } },
 });
 
+/** The 409 of a route that honours Idempotency-Key, with its lease (from the function's timeout). */
+const inProgress = (fn: FunctionName) =>
+  problem(`The first request with this Idempotency-Key is still in progress (one that died holds the key for its lease: ${claimLeaseMs(timeoutSecondsOf(fn)) / 1000} s)`);
+
 const secured = [{ ApiKey: [], BearerToken: [] }];
 const idempotencyKey = {
   name: 'Idempotency-Key',
   in: 'header',
   required: false,
-  description: 'Same key and body within 24 h returns the first response (Idempotent-Replayed: true); same key with another body is a 422; while the first is still running, a 409. Rejected requests (4xx) are not remembered.',
+  description:
+    'Same key and body within 24 h returns the first response (Idempotent-Replayed: true); same key with another body is a 422; while the first is still running, a 409. Rejected requests (4xx) are not remembered. ' +
+    `A request that died holds its key for a lease, the function's timeout plus ${LEASE_MARGIN_MS / 1000} s (each 409 says how long): after it a retry runs again and finishes the first attempt's work without repeating it.`,
   schema: { type: 'string', maxLength: 255 },
 };
 const linkId = { name: 'id', in: 'path', required: true, schema: { type: 'string' } };
@@ -95,7 +103,7 @@ export function buildOpenApi(): Record<string, unknown> {
             '201': link,
             '400': problem('Validation error; `errors` names each field by JSON pointer'),
             ...authErrors,
-            '409': problem('The first request with this Idempotency-Key is still in progress'),
+            '409': inProgress('create-payment-link'),
             '422': problem('Idempotency-Key reused with another request'),
             '413': problem('Body over 256 KB'),
             '415': problem('Body is not application/json'),
@@ -205,7 +213,7 @@ export function buildOpenApi(): Record<string, unknown> {
               },
             },
             ...authErrors,
-            '409': problem('The first request with this Idempotency-Key is still in progress'),
+            '409': inProgress('rotate-webhook-secret'),
             '422': problem('Idempotency-Key reused with another request'),
           },
         },
@@ -232,7 +240,7 @@ export function buildOpenApi(): Record<string, unknown> {
             },
             '400': problem('Terminal link, no address for the channel, or an invalid channel'),
             ...authErrors,
-            '409': problem('The first request with this Idempotency-Key is still in progress'),
+            '409': inProgress('resend-notification'),
             '422': problem('Idempotency-Key reused with another request'),
             '404': problem("Unknown id, or another merchant's link"),
             '429': problem('More than 5 resends for this link in the last hour; retry_after_seconds says when'),
@@ -304,7 +312,7 @@ export function buildOpenApi(): Record<string, unknown> {
             '400': problem('The link is PAID or EXPIRED; nothing changed'),
             ...authErrors,
             '404': problem("Unknown id, or another merchant's link"),
-            '409': problem('The first request with this Idempotency-Key is still in progress'),
+            '409': inProgress('cancel-payment-link'),
             '422': problem('Idempotency-Key reused with another request'),
           },
         },

@@ -14,9 +14,10 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { BUNDLE_MAIN_FIELDS, BUNDLE_TARGET, ESM_REQUIRE_BANNER, PROJECT_ROOT, functionEntry } from './bundling.js';
 import { acknowledgeNag } from './nag.js';
+import { DEFAULT_TIMEOUT_SECONDS } from '../shared/app/functions.js';
 
-/** What a function gets when its manifest entry sets no timeoutSeconds or memoryMb. */
-export const DEFAULT_TIMEOUT_SECONDS = 10;
+/** What a function gets when its manifest entry sets no timeoutSeconds (defined there) or memoryMb. */
+export { DEFAULT_TIMEOUT_SECONDS };
 export const DEFAULT_MEMORY_MB = 512;
 
 export interface PaylinkFunctionProps {

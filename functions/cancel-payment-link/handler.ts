@@ -10,7 +10,7 @@ import { idempotentPost } from '../../shared/http/idempotent.js';
 export const makeHandler = (deps: DepsOf<PortsOf<'cancel-payment-link'>>) =>
   apiChain(deps, { authenticated: true }).handler(async (event, context) => {
     const merchant = merchantOf(context);
-    return idempotentPost(event, merchant, deps, async () => {
+    return idempotentPost('cancel-payment-link', event, merchant, deps, async () => {
       checkBodySize(event);
       const link = await cancelPaymentLink(pathParameter(event, 'id'), merchant, deps);
       return jsonResponse(200, toResource(link, deps.urls(event)));

@@ -12,9 +12,9 @@ import { idempotentPost } from '../../shared/http/idempotent.js';
 export const makeHandler = (deps: DepsOf<PortsOf<'create-payment-link'>>) =>
   apiChain(deps, { authenticated: true }).handler(async (event, context) => {
     const merchant = merchantOf(context);
-    return idempotentPost(event, merchant, deps, async () => {
+    return idempotentPost('create-payment-link', event, merchant, deps, async (attempt) => {
       const input = parseOrThrow(createPaymentLinkSchema, readJsonBody(event));
-      const link = await createPaymentLink(input, merchant, deps);
+      const link = await createPaymentLink(input, merchant, deps, attempt);
       const resource = toResource(link, deps.urls(event));
       return jsonResponse(201, resource, { location: resource.links.self.href });
     });

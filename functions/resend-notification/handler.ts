@@ -13,9 +13,9 @@ export const resendRequestSchema = z.strictObject({ channel: z.enum(CHANNELS) })
 export const makeHandler = (deps: DepsOf<PortsOf<'resend-notification'>>) =>
   apiChain(deps, { authenticated: true }).handler(async (event, context) => {
     const merchant = merchantOf(context);
-    return idempotentPost(event, merchant, deps, async () => {
+    return idempotentPost('resend-notification', event, merchant, deps, async (attempt) => {
       const { channel } = parseOrThrow(resendRequestSchema, readJsonBody(event));
-      const request = await requestResend(pathParameter(event, 'id'), channel, merchant, deps);
+      const request = await requestResend(pathParameter(event, 'id'), channel, merchant, deps, attempt);
       return jsonResponse(202, { id: request.id, channel: request.channel, kind: request.kind, status: 'QUEUED' });
     });
   });

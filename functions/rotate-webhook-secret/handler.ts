@@ -9,5 +9,7 @@ import { idempotentPost } from '../../shared/http/idempotent.js';
 export const makeHandler = (deps: DepsOf<PortsOf<'rotate-webhook-secret'>>) =>
   apiChain(deps, { authenticated: true }).handler(async (event, context) => {
     const merchant = merchantOf(context);
-    return idempotentPost(event, merchant, deps, async () => jsonResponse(200, await rotateWebhookSecret(merchant, deps)));
+    return idempotentPost('rotate-webhook-secret', event, merchant, deps, async (attempt) =>
+      jsonResponse(200, await rotateWebhookSecret(merchant, deps, attempt)),
+    );
   });

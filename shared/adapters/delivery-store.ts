@@ -133,16 +133,21 @@ export class DynamoMerchantSecretStore implements MerchantSecretStore {
     throw new Error('could not read or create the webhook secret');
   }
 
-  async rotate(entityId: string, now: Date): Promise<{ secret: string; previous_expires_at: string | null }> {
+  async rotate(entityId: string, now: Date, rotationId?: string): Promise<{ secret: string; previous_expires_at: string | null }> {
     for (let attempt = 0; attempt < 5; attempt++) {
       const current = await this.read(entityId);
+      const [newest, outgoing] = current?.secrets ?? [];
+      // This rotation already happened (an attempt that died after it): answer it, end nothing more.
+      if (rotationId !== undefined && newest?.rotation_id === rotationId) {
+        return { secret: newest.secret, previous_expires_at: outgoing?.expires_at ?? null };
+      }
       const live = (current?.secrets ?? []).filter((s) => !s.expires_at || Date.parse(s.expires_at) > now.getTime());
       const previous = live.find((s) => !s.expires_at);
       const previousExpires = previous ? new Date(now.getTime() + SECRET_ROTATION_GRACE_MS).toISOString() : null;
       const secret = newMerchantWebhookSecret();
       // Keep only the outgoing secret for its grace period; anything older stops signing now.
       const next: MerchantSecret[] = [
-        { secret, created_at: now.toISOString() },
+        { secret, created_at: now.toISOString(), ...(rotationId !== undefined ? { rotation_id: rotationId } : {}) },
         ...(previous && previousExpires ? [{ ...previous, expires_at: previousExpires }] : []),
       ];
       if (await this.write(entityId, next, current?.version)) return { secret, previous_expires_at: previousExpires };

@@ -75,9 +75,13 @@ export interface FunctionSpec {
   ports: readonly PortName[];
   /** Its table access, when one of its ports lives in the table. */
   table?: TableAccess;
+  /** Its Lambda timeout; DEFAULT_TIMEOUT_SECONDS when unset. Idempotency-Key leases are derived from it. */
   timeoutSeconds?: number;
   memoryMb?: number;
 }
+
+/** What a function gets when its entry sets no timeoutSeconds (the stack reads it from here). */
+export const DEFAULT_TIMEOUT_SECONDS = 10;
 
 const route = (method: HttpMethod, path: string, apiKeyRequired: boolean): RouteTrigger => ({ kind: 'route', method, path, apiKeyRequired });
 
@@ -167,10 +171,13 @@ export const FUNCTIONS = {
     table: { sid: 'TableLinkItems', actions: ['GetItem', 'PutItem'] },
   },
   'shopper-return': {
-    description: "Back from the provider's page: reads the link and the payment, signs the outcome, forwards to the merchant.",
+    description:
+      "Back from the provider's page: reads the session and payment at the provider, applies them to the link as their webhook would " +
+      '(conditional write: read-your-writes for the merchant), signs the outcome, forwards to the merchant.',
     trigger: route('GET', '/payment-links/{id}/return', false),
+    // Applies the provider's answer like the consumer: it may void or refund at the provider, hence its configuration.
     ports: ['links', 'providers', 'redirection'],
-    table: { sid: 'TableLinkReads', actions: ['GetItem'] },
+    table: { sid: 'TableLinkItems', actions: ['GetItem', 'PutItem'] },
   },
   'provider-webhook-receiver': {
     description: "Verifies a provider notification with the provider's secret and queues it (202); it never touches the table.",
@@ -256,6 +263,9 @@ export type PortsOf<N extends FunctionName> = (typeof FUNCTIONS)[N]['ports'][num
 export const FUNCTION_NAMES = Object.keys(FUNCTIONS) as FunctionName[];
 
 export const functionSpec = (name: FunctionName): FunctionSpec => FUNCTIONS[name];
+
+/** How long Lambda lets the function run before it stops it. */
+export const timeoutSecondsOf = (name: FunctionName): number => functionSpec(name).timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS;
 
 export interface Route extends RouteTrigger {
   fn: FunctionName;

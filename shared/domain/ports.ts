@@ -94,16 +94,29 @@ export interface StoredResponse {
 }
 
 export type IdempotencyClaim =
-  | { state: 'claimed' }
+  | {
+      state: 'claimed';
+      /** This attempt's hold on the key: it completes or releases the record only while it still holds it. */
+      holder: string;
+      /** Fixed when the key is first claimed and kept when a retry takes the claim over (see IdempotentAttempt). */
+      request_id: string;
+      /** Taken over from an attempt that died: its lease ran out with the request still in progress. */
+      resumed: boolean;
+    }
   | { state: 'in_progress'; request_hash: string }
   | { state: 'completed'; request_hash: string; response: StoredResponse };
 
 export interface IdempotencyStore {
-  /** Atomically claims `key` for a request, or returns what is already recorded under it. */
-  claim(key: string, requestHash: string, expiresAt: Date): Promise<IdempotencyClaim>;
-  complete(key: string, response: StoredResponse, expiresAt: Date): Promise<void>;
-  /** Frees the key after a failure that the caller may retry (5xx). */
-  release(key: string): Promise<void>;
+  /**
+   * Atomically claims `key` for a request: a new key, an expired record, or a claim of the same
+   * request left in progress past its lease (taken over, keeping its request_id). Otherwise
+   * returns what is recorded under the key.
+   */
+  claim(key: string, requestHash: string, times: { leaseUntil: Date; expiresAt: Date }): Promise<IdempotencyClaim>;
+  /** Records the response, if `holder` still holds the claim (a takeover after its lease ended it). */
+  complete(key: string, holder: string, response: StoredResponse, expiresAt: Date): Promise<void>;
+  /** Frees the key after a rejection or failure the caller may correct or retry, if `holder` still holds it. */
+  release(key: string, holder: string): Promise<void>;
 }
 
 // ── Payments: provider notifications between the receiver and the consumer ────────────────────
@@ -222,13 +235,18 @@ export interface MerchantSecret {
   created_at: string;
   /** Set on the previous secret at rotation: it signs until then. */
   expires_at?: string;
+  /** The rotation that made it (an Idempotency-Key attempt's id), so re-running that rotation changes nothing. */
+  rotation_id?: string;
 }
 
 export interface MerchantSecretStore {
   /** Current secret first, then any previous one still in its grace period. */
   signingSecrets(entityId: string, now: Date): Promise<string[]>;
-  /** A new current secret; the old one signs for SECRET_ROTATION_GRACE_MS more. */
-  rotate(entityId: string, now: Date): Promise<{ secret: string; previous_expires_at: string | null }>;
+  /**
+   * A new current secret; the old one signs for SECRET_ROTATION_GRACE_MS more. When the current
+   * secret was made by `rotationId`, it is answered as it is and nothing rotates.
+   */
+  rotate(entityId: string, now: Date, rotationId?: string): Promise<{ secret: string; previous_expires_at: string | null }>;
 }
 
 // ── Workflow ──────────────────────────────────────────────────────────────────────────────────

@@ -1,23 +1,34 @@
 /**
  * Runs a POST under its Idempotency-Key, if it has one. Domain errors are rendered inside the
- * idempotent section so that a 4xx is remembered like a success; an unexpected error is not
- * remembered (the key is released) and propagates to become a 500.
+ * idempotent section, so a 4xx answer is known there (and frees the key); an unexpected error
+ * frees the key too and propagates to become a 500. A claim holds the key for the function's
+ * timeout plus a margin (the lease), read from the manifest; `work` is told the attempt (what it
+ * creates is named after attempt.id; attempt.resumed after a takeover), or nothing without a key.
  */
+import { timeoutSecondsOf, type FunctionName } from '../app/functions.js';
 import { DomainError } from '../domain/errors.js';
-import { requestFingerprint, runIdempotent, scopedKey, validateIdempotencyKey } from '../domain/idempotency/idempotency.js';
+import {
+  claimLeaseMs,
+  requestFingerprint,
+  runIdempotent,
+  scopedKey,
+  validateIdempotencyKey,
+  type IdempotentAttempt,
+} from '../domain/idempotency/idempotency.js';
 import type { Clock, IdempotencyStore, Merchant } from '../domain/ports.js';
 import { header, rawBody, type ApiEvent, type ApiResult } from './api.js';
 import { problemResponse } from './problem.js';
 
 export async function idempotentPost(
+  fn: FunctionName,
   event: ApiEvent,
   merchant: Merchant,
   deps: { idempotency: IdempotencyStore; clock: Clock },
-  work: () => Promise<ApiResult>,
+  work: (attempt?: IdempotentAttempt) => Promise<ApiResult>,
 ): Promise<ApiResult> {
-  const guarded = async (): Promise<ApiResult> => {
+  const guarded = async (attempt?: IdempotentAttempt): Promise<ApiResult> => {
     try {
-      return await work();
+      return await work(attempt);
     } catch (err) {
       if (err instanceof DomainError) return problemResponse(err);
       throw err;
@@ -28,10 +39,9 @@ export async function idempotentPost(
   const key = scopedKey(merchant.entity_id, validateIdempotencyKey(rawKey));
   const fingerprint = requestFingerprint(event.httpMethod, event.path, rawBody(event));
   const { response, replayed } = await runIdempotent(
-    key,
-    fingerprint,
-    async () => {
-      const result = await guarded();
+    { key, fingerprint, leaseMs: claimLeaseMs(timeoutSecondsOf(fn)) },
+    async (attempt) => {
+      const result = await guarded(attempt);
       return { statusCode: result.statusCode, headers: stringHeaders(result.headers), body: result.body };
     },
     deps,

@@ -60,24 +60,34 @@ export class MemoryMerchantDirectory implements MerchantDirectory {
   }
 }
 
+/** Idempotency records as the Dynamo store keeps them: holder, lease, request id, 24-hour expiry. */
 export class MemoryIdempotencyStore implements IdempotencyStore {
-  readonly records = new Map<string, { hash: string; response?: StoredResponse }>();
-  async claim(key: string, requestHash: string): Promise<IdempotencyClaim> {
+  readonly records = new Map<string, { hash: string; holder?: string; leaseUntil: number; requestId: string; expiresAt: number; response?: StoredResponse }>();
+  private n = 0;
+  constructor(private readonly clock: Clock = new FixedClock()) {}
+  async claim(key: string, requestHash: string, times: { leaseUntil: Date; expiresAt: Date }): Promise<IdempotencyClaim> {
+    const now = this.clock.now().getTime();
     const r = this.records.get(key);
-    if (!r) {
-      this.records.set(key, { hash: requestHash });
-      return { state: 'claimed' };
+    const holder = `holder-${++this.n}`;
+    if (!r || r.expiresAt < now) {
+      const requestId = `request-${this.n}`;
+      this.records.set(key, { hash: requestHash, holder, leaseUntil: times.leaseUntil.getTime(), requestId, expiresAt: times.expiresAt.getTime() });
+      return { state: 'claimed', holder, request_id: requestId, resumed: false };
+    }
+    if (!r.response && r.hash === requestHash && r.leaseUntil < now) {
+      Object.assign(r, { holder, leaseUntil: times.leaseUntil.getTime() });
+      return { state: 'claimed', holder, request_id: r.requestId, resumed: true };
     }
     return r.response
       ? { state: 'completed', request_hash: r.hash, response: r.response }
       : { state: 'in_progress', request_hash: r.hash };
   }
-  async complete(key: string, response: StoredResponse): Promise<void> {
+  async complete(key: string, holder: string, response: StoredResponse, expiresAt: Date): Promise<void> {
     const r = this.records.get(key);
-    if (r) r.response = response;
+    if (r?.holder === holder) Object.assign(r, { response, holder: undefined, expiresAt: expiresAt.getTime() });
   }
-  async release(key: string): Promise<void> {
-    this.records.delete(key);
+  async release(key: string, holder: string): Promise<void> {
+    if (this.records.get(key)?.holder === holder) this.records.delete(key);
   }
 }
 

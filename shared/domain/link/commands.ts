@@ -3,6 +3,7 @@
  * cancel. Pure domain code: everything it needs arrives as ports.
  */
 import { findCurrency } from '../currencies.js';
+import type { IdempotentAttempt } from '../idempotency/idempotency.js';
 import { ForbiddenError, InvalidTransitionError, NotFoundError, ValidationError, type FieldError } from '../errors.js';
 import type { Clock, IdGenerator, LinkFilter, LinkStore, Merchant, Page } from '../ports.js';
 import { checkUrl, type UrlPolicy } from '../url-policy.js';
@@ -65,14 +66,26 @@ function businessRuleErrors(input: CreatePaymentLinkInput, now: Date, urlPolicy:
   return errors;
 }
 
+/**
+ * Creates a link. Under an Idempotency-Key the link's id is the attempt's id, so every attempt of
+ * one request names the same link: a re-run after a crash answers the link the dead attempt wrote
+ * (before validating again: the clock has moved), and the conditional put stops a second one.
+ */
 export async function createPaymentLink(
   input: CreatePaymentLinkInput,
   merchant: Merchant,
   deps: CreateDeps,
+  attempt?: IdempotentAttempt,
 ): Promise<PaymentLink> {
   if (input.entity_id !== merchant.entity_id) {
     throw new ForbiddenError('entity_id does not belong to the authenticated merchant');
   }
+  const writtenEarlier = async () => {
+    const earlier = attempt && (await deps.links.get(attempt.id));
+    return earlier && earlier.entity_id === merchant.entity_id ? earlier : undefined;
+  };
+  const resumedLink = attempt?.resumed ? await writtenEarlier() : undefined;
+  if (resumedLink) return resumedLink;
   const now = deps.clock.now();
   const errors = businessRuleErrors(input, now, deps.urlPolicy);
   if (errors.length > 0) throw new ValidationError(errors);
@@ -83,7 +96,7 @@ export async function createPaymentLink(
       : new Date(now.getTime() + (input.expiration_in_minutes ?? merchant.default_expiry_minutes) * MINUTE_MS);
 
   const link: PaymentLink = {
-    id: deps.ids.newId(),
+    id: attempt?.id ?? deps.ids.newId(),
     version: 1,
     entity_id: merchant.entity_id,
     status: 'CREATED',
@@ -107,7 +120,14 @@ export async function createPaymentLink(
     created_at: now.toISOString(),
     updated_at: now.toISOString(),
   };
-  await deps.links.create(link);
+  try {
+    await deps.links.create(link);
+  } catch (err) {
+    // An attempt taken over while it was only slow wrote this request's link first: answer that one.
+    const earlier = await writtenEarlier();
+    if (earlier) return earlier;
+    throw err;
+  }
   return link;
 }
 

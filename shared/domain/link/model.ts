@@ -83,6 +83,8 @@ export interface PaymentLink {
   notifications?: NotificationRecord[];
   /** When resends were asked for in the last hour (rate limit). */
   resend_requests?: string[];
+  /** The notification ids of the latest resends, so a resend re-run after a crash is not counted twice. */
+  resend_request_ids?: string[];
   created_at: string;
   updated_at: string;
 }

@@ -1,5 +1,6 @@
 /** What a merchant can do about its webhooks: read the delivery log, replay, rotate the secret. */
 import { NotFoundError } from '../errors.js';
+import type { IdempotentAttempt } from '../idempotency/idempotency.js';
 import { deliveryView } from './delivery.js';
 import type { DeliveryLocator, DeliveryQueue, DeliveryStore, MerchantSecretStore } from '../ports.js';
 import { getOwnLink } from '../link/commands.js';
@@ -27,7 +28,8 @@ export async function replayDelivery(
   return deliveryView(delivery);
 }
 
-export async function rotateWebhookSecret(merchant: Merchant, deps: { webhookSecrets: MerchantSecretStore; clock: Clock }) {
-  const { secret, previous_expires_at } = await deps.webhookSecrets.rotate(merchant.entity_id, deps.clock.now());
+/** Under an Idempotency-Key the rotation is named after the attempt: a re-run after a crash rotates nothing more. */
+export async function rotateWebhookSecret(merchant: Merchant, deps: { webhookSecrets: MerchantSecretStore; clock: Clock }, attempt?: IdempotentAttempt) {
+  const { secret, previous_expires_at } = await deps.webhookSecrets.rotate(merchant.entity_id, deps.clock.now(), attempt?.id);
   return { secret, previous_secret_expires_at: previous_expires_at };
 }

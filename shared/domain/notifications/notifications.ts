@@ -5,6 +5,7 @@
  * and records SENT / SUPPRESSED. The stream then publishes `Payment Link Notification Sent`.
  */
 import { InvalidTransitionError, NotFoundError, DomainError } from '../errors.js';
+import type { IdempotentAttempt } from '../idempotency/idempotency.js';
 import { TERMINAL_STATUSES } from '../link/status.js';
 import { getOwnLink } from '../link/commands.js';
 import { updateLink } from '../link/write.js';
@@ -129,18 +130,25 @@ export class RateLimitedError extends DomainError {
  * POST …/notifications: send the link again on one channel. Refused (400) on a PAID, EXPIRED or
  * CANCELLED link or when the link has no address for the channel; at most RESEND_LIMIT_PER_HOUR
  * per link per rolling hour (429). The request is counted on the link in a conditional write, so
- * concurrent resends cannot exceed the limit.
+ * concurrent resends cannot exceed the limit. Under an Idempotency-Key the notification is named
+ * after the attempt: a re-run after a crash finds it counted (or sent) and only queues it again,
+ * which the notifier, keyed by the same id, sends at most once.
  */
 export async function requestResend(
   linkId: string,
   channel: Channel,
   merchant: Merchant,
   deps: { links: LinkStore; clock: Clock; notificationQueue: NotificationQueue },
+  attempt?: IdempotentAttempt,
 ): Promise<NotificationRequest> {
   const now = deps.clock.now();
   const { value: request } = await updateLink<NotificationRequest>(
     () => getOwnLink(linkId, merchant, deps.links),
     (current) => {
+      const discriminator = attempt?.id ?? `${current.version + 1}-${(current.resend_requests ?? []).length + 1}`;
+      const request: NotificationRequest = { id: notificationId(current.id, channel, 'RESEND', discriminator), payment_link_id: current.id, channel, kind: 'RESEND' };
+      const ids = current.resend_request_ids ?? [];
+      if (ids.includes(request.id) || (current.notifications ?? []).some((n) => n.id === request.id)) return { value: request };
       if (TERMINAL_STATUSES.has(current.status)) {
         throw new InvalidTransitionError(`a ${current.status} payment link cannot be sent again`);
       }
@@ -152,10 +160,13 @@ export async function requestResend(
         const retryAfter = Math.ceil((Date.parse(recent[0]!) + HOUR_MS - now.getTime()) / 1000);
         throw new RateLimitedError(`at most ${RESEND_LIMIT_PER_HOUR} resends per link per hour`, retryAfter);
       }
-      const count = (current.resend_requests ?? []).length + 1;
       return {
-        next: { ...current, resend_requests: [...recent, now.toISOString()] },
-        value: { id: notificationId(current.id, channel, 'RESEND', `${current.version + 1}-${count}`), payment_link_id: current.id, channel, kind: 'RESEND' },
+        next: {
+          ...current,
+          resend_requests: [...recent, now.toISOString()],
+          resend_request_ids: [...ids, request.id].slice(-RESEND_LIMIT_PER_HOUR),
+        },
+        value: request,
       };
     },
     deps,
