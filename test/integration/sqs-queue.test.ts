@@ -14,6 +14,7 @@ import { startSqs, type SandboxSqs } from '../../sandbox/sqs.js';
 import { SqsQueue, sendMessageInput } from '../../shared/adapters/sqs-queue.js';
 import type { ProviderEventMessage } from '../../shared/domain/ports.js';
 import { createLogger } from '../../shared/logger.js';
+import { waitFor } from '../support/wait.js';
 
 const quiet = createLogger({ level: 'error', write: () => undefined });
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -241,7 +242,10 @@ describe('SqsPoller, like the Lambda event source mapping', () => {
     // Peeking leaves it there.
     expect((await sqs.peekDeadLetters()).map((m) => m.body)).toEqual(['poison']);
 
-    await sleep(3 * 300);
+    // Not delivered again: a marker sent now with a 1 s delay (over three visibility timeouts) is
+    // received only after any reappearance of the poison would have been; wait for the marker.
+    await sqs.client.send(new SendMessageCommand({ QueueUrl: sqs.queueUrl, MessageBody: 'marker', DelaySeconds: 1 }));
+    await waitFor(async () => rec.of('marker').length === 1);
     expect(rec.of('poison')).toHaveLength(5);
     expect(await p.depth()).toEqual({ visible: 0, inFlight: 0, delayed: 0 });
     // Five receives, four visibility timeouts between them, the fifth expiring into the DLQ.
@@ -283,11 +287,13 @@ describe('SqsPoller, like the Lambda event source mapping', () => {
     let inHandler!: () => void;
     const entered = new Promise<void>((resolve) => (inHandler = resolve));
     let finished = false;
+    const order: string[] = [];
     const p = poller({
       handler: async () => {
         inHandler();
         await gate;
         finished = true;
+        order.push('handler finished');
         return { batchItemFailures: [] };
       },
       batchSize: 1, // a full batch ends local-aws-sqs's long poll at once
@@ -296,11 +302,13 @@ describe('SqsPoller, like the Lambda event source mapping', () => {
     });
     await p.start();
     await entered;
-    const stopping = p.stop();
-    await sleep(100);
-    expect(finished).toBe(false);
+    const stopping = p.stop().then(() => order.push('stopped'));
+    // A round trip to the queue: a stop that did not wait for the batch would have resolved by now.
+    await p.depth();
+    expect(order).toEqual([]);
     release();
     await stopping;
+    expect(order).toEqual(['handler finished', 'stopped']);
     expect(finished).toBe(true);
     expect(p.running).toBe(false);
     expect(p.stats).toMatchObject({ delivered: 1, deleted: 1 });
