@@ -249,7 +249,8 @@ describe('iam', () => {
       ],
       jwks: on(['secretsmanager:GetSecretValue'], redirectionKeys),
       'customer-page': [...on(['dynamodb:GetItem', 'dynamodb:PutItem'], table), ...on(['secretsmanager:GetSecretValue'], providers)],
-      'shopper-return': [...on(['dynamodb:GetItem'], table), ...on(['secretsmanager:GetSecretValue'], providers, redirectionKeys)],
+      // The link read and the provider's answer written back (read-your-writes on return).
+      'shopper-return': [...on(['dynamodb:GetItem', 'dynamodb:PutItem'], table), ...on(['secretsmanager:GetSecretValue'], providers, redirectionKeys)],
       'provider-webhook-receiver': [...on(['secretsmanager:GetSecretValue'], providers), ...on(['sqs:SendMessage'], stack.providerWebhooks.queueArn)],
       'provider-webhook-consumer': [
         ...on(['dynamodb:GetItem', 'dynamodb:PutItem'], table),

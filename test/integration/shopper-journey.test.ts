@@ -1,7 +1,8 @@
 /**
  * The shopper's journey through the sandbox over HTTP, as a browser would: customer URL → hosted
- * page → card form → (3DS) → return → merchant, with the outcome arriving only through the sandbox
- * provider's signed webhooks, SQS and the consumer.
+ * page → card form → (3DS) → return → merchant, with the outcome arriving through the sandbox
+ * provider's signed webhooks, SQS and the consumer, and through the return route, which asks the
+ * provider (return-read-your-writes.test.ts holds the webhooks back to test that path alone).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PaymentLinkResource } from '../../shared/domain/link/schemas.js';

@@ -223,7 +223,7 @@ describe('shopperReturn', () => {
     provider.sessions.get('cs-1')!.status = 'SUBMITTED';
     provider.sessions.get('cs-1')!.payment = { id: 'p-1', authorization_status: 'PENDING' };
     const key = await generateRedirectionKey('k');
-    const location = await shopperReturn(link.id, 'cs-1', { ...deps, redirection: new JoseRedirectionSigner(async () => [key], deps.clock) });
+    const { location } = await shopperReturn(link.id, 'cs-1', { ...deps, redirection: new JoseRedirectionSigner(async () => [key], deps.clock) });
     const url = new URL(location);
     expect(url.origin + url.pathname).toBe('https://shop.example/done');
     expect(url.searchParams.get('order')).toBe('42');

@@ -1,15 +1,16 @@
 /**
  * Provider notifications checked against their link (issue 9, item 4): the pure checks, and what
- * applyProviderEvent does with a mismatch (fakes; the same on dynalite and the
+ * applyProviderEvent and the shopper's return do with a mismatch (fakes; the same on dynalite and the
  * sandbox PSP in test/integration/provider-mismatch.test.ts).
  */
 import { describe, expect, it } from 'vitest';
+import { generateRedirectionKey, JoseRedirectionSigner } from '../../shared/adapters/redirection-keys.js';
 import { createPaymentLink } from '../../shared/domain/link/commands.js';
 import { eventsForLinkChange } from '../../shared/domain/link/events.js';
 import type { PaymentLink } from '../../shared/domain/link/model.js';
 import type { CreatePaymentLinkInput } from '../../shared/domain/link/schemas.js';
 import { mismatchSettlement, paymentMismatches } from '../../shared/domain/payments/payment-checks.js';
-import { applyProviderEvent, openForPayment } from '../../shared/domain/payments/link-payments.js';
+import { applyProviderEvent, openForPayment, shopperReturn } from '../../shared/domain/payments/link-payments.js';
 import type { ProviderPayment } from '../../shared/providers/payment-provider.js';
 import { StaticProviderRegistry } from '../../shared/providers/registry.js';
 import { FakeProvider, FixedClock, MemoryLinkStore, MemoryMerchantDirectory, demoMerchant, providerEvent, sequentialIds } from '../support/fakes.js';
@@ -118,5 +119,49 @@ describe('applyProviderEvent with a mismatch', () => {
     expect((await applyProviderEvent(forged, deps)).mismatch?.reasons).toEqual(['authorization_status']);
     expect((await links.get(link.id))?.status).toBe('OPENED');
     expect(provider.voided).toEqual([]);
+  });
+});
+
+describe('shopperReturn', () => {
+  async function returning(status: ProviderPayment['authorization_status'], extra: Partial<ProviderPayment> = {}) {
+    const s = await opened();
+    s.provider.sessions.get('cs-1')!.status = 'SUBMITTED';
+    s.provider.sessions.get('cs-1')!.payment = { id: 'p-1', authorization_status: status };
+    s.provider.raise(providerEvent(s.link.id, 'p-1', status, { amount: 4299, ...extra }));
+    const key = await generateRedirectionKey('k');
+    const deps = { ...s.deps, redirection: new JoseRedirectionSigner(async () => [key], s.deps.clock) };
+    return { ...s, outcome: await shopperReturn(s.link.id, 'cs-1', deps) };
+  }
+
+  it.each([
+    ['AUTHORIZED', 'PAID'],
+    ['PENDING', 'PAYMENT_IN_PROGRESS'],
+  ] as const)('applies a %s payment before redirecting: the link is %s at once, and the webhook then changes nothing', async (status, linkStatus) => {
+    const { links, provider, deps, link, outcome } = await returning(status);
+    expect(outcome.applied?.outcome).toBe('applied');
+    const after = (await links.get(link.id))!;
+    expect(after).toMatchObject({ status: linkStatus, payments: [{ id: 'p-1', authorization_status: status }] });
+    const webhook = provider.raise(providerEvent(link.id, 'p-1', status, { amount: 4299, event_id: 'evt-webhook' }));
+    expect((await applyProviderEvent(webhook, deps)).outcome).toBe('stale');
+    expect(await links.get(link.id)).toEqual(after);
+  });
+
+  it('applies nothing that does not match, and still redirects', async () => {
+    const { links, link, outcome } = await returning('AUTHORIZED', { amount: 1 });
+    expect(outcome.location).toContain('purse-redirection-data=');
+    expect(outcome.applied?.mismatch?.reasons).toEqual(['amount']);
+    expect((await links.get(link.id))?.status).toBe('OPENED');
+  });
+
+  it('still redirects when applying fails, and says so', async () => {
+    const { links, link, provider, deps } = await opened();
+    provider.sessions.get('cs-1')!.payment = { id: 'p-1', authorization_status: 'AUTHORIZED' };
+    provider.raise(providerEvent(link.id, 'p-1', 'AUTHORIZED', { amount: 4299 }));
+    const failing = { ...links, get: links.get.bind(links), create: links.create.bind(links), list: links.list.bind(links), update: () => Promise.reject(new Error('table unavailable')) };
+    const key = await generateRedirectionKey('k');
+    const outcome = await shopperReturn(link.id, 'cs-1', { ...deps, links: failing, redirection: new JoseRedirectionSigner(async () => [key], deps.clock) });
+    expect(outcome.location).toContain('purse-redirection-data=');
+    expect(outcome.applyError).toBeInstanceOf(Error);
+    expect((await links.get(link.id))?.status).toBe('OPENED');
   });
 });

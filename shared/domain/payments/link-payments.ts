@@ -4,12 +4,13 @@
  * in provider-events.ts (re-exported here). Pure domain code over ports; every change is a
  * conditional write through updateLink.
  */
-import type { ClientSessionState, PaymentProvider, ProviderRegistry } from '../../providers/payment-provider.js';
+import type { ClientSessionState, PaymentProvider, ProviderEvent, ProviderRegistry } from '../../providers/payment-provider.js';
 import { NotFoundError } from '../errors.js';
 import { TERMINAL_STATUSES, transition, type LinkStatus } from '../link/status.js';
 import { updateLink } from '../link/write.js';
 import { customerUrl, type PaymentLink, type PublicUrls } from '../link/model.js';
 import type { Clock, LinkStore, MerchantDirectory } from '../ports.js';
+import { applyConfirmedEvent, type ApplyDeps, type Applied } from './provider-events.js';
 import type { RedirectionClaims } from './redirection.js';
 import type { RedirectionSigner } from '../ports.js';
 
@@ -110,18 +111,44 @@ export async function openForPayment(linkId: string, deps: OpenDeps): Promise<Op
 
 // ── The shopper comes back from the provider ──────────────────────────────────────────────────
 
-export interface ReturnDeps {
-  links: LinkStore;
-  providers: ProviderRegistry;
+export interface ReturnDeps extends ApplyDeps {
   redirection: RedirectionSigner;
+}
+
+export interface ReturnOutcome {
+  /** The merchant's shopper_redirection_url with purse-redirection-data. */
+  location: string;
+  /** What applying the provider's answer did; absent when the session has no payment yet. */
+  applied?: Applied;
+  /** Applying failed: the shopper is sent on all the same, and the provider's webhook applies it. */
+  applyError?: unknown;
+}
+
+/**
+ * The provider's answer on the shopper's return, applied like its webhook (issue 9, item 11), so the
+ * merchant's confirmation page reads PAYMENT_IN_PROGRESS or PAID at once. It is the payment of
+ * this session of this link, confirmed by the provider (same checks as a webhook), under an event
+ * id of its own; the webhook that reports the same status later is then stale and changes nothing.
+ */
+async function applyOnReturn(link: PaymentLink, session: ClientSessionState, provider: PaymentProvider, deps: ApplyDeps): Promise<Applied | undefined> {
+  if (!session.payment) return undefined;
+  const confirmed = await provider.getPayment(session.payment.id);
+  if (!confirmed) return undefined; // the session named a payment its provider does not know: nothing to apply
+  const event: ProviderEvent = {
+    provider: provider.name,
+    event_id: `return:${confirmed.id}:${confirmed.authorization_status}`,
+    occurred_at: deps.clock.now().toISOString(),
+    payment: { ...confirmed, payment_link_id: link.id, client_session_id: session.id },
+  };
+  return applyConfirmedEvent(event, confirmed, deps);
 }
 
 /**
  * After an attempt the provider sends the shopper to Paylink's return URL; Paylink asks the
- * provider how the session ended, signs that (purse-redirection-data) and sends the shopper on to
- * the merchant's shopper_redirection_url, keeping its query.
+ * provider how the session ended, applies that to the link, signs it (purse-redirection-data) and
+ * sends the shopper on to the merchant's shopper_redirection_url, keeping its query.
  */
-export async function shopperReturn(linkId: string, clientSessionId: string, deps: ReturnDeps): Promise<string> {
+export async function shopperReturn(linkId: string, clientSessionId: string, deps: ReturnDeps): Promise<ReturnOutcome> {
   const link = await deps.links.get(linkId);
   const known = link?.client_sessions.some((s) => s.id === clientSessionId);
   if (!link || !known) throw new NotFoundError('unknown payment link or client session');
@@ -129,6 +156,14 @@ export async function shopperReturn(linkId: string, clientSessionId: string, dep
   if (!provider) throw new NotFoundError('unknown payment link or client session');
   const session: ClientSessionState = await provider.getClientSession(clientSessionId);
   if (session.payment_link_id !== link.id) throw new NotFoundError('unknown payment link or client session');
+
+  let applied: Applied | undefined;
+  let applyError: unknown;
+  try {
+    applied = await applyOnReturn(link, session, provider, deps);
+  } catch (error) {
+    applyError = error;
+  }
 
   const claims: RedirectionClaims = {
     payment_link_id: link.id,
@@ -140,7 +175,7 @@ export async function shopperReturn(linkId: string, clientSessionId: string, dep
   const token = await deps.redirection.sign(claims, link.entity_id);
   const target = new URL(link.shopper_redirection_url);
   target.searchParams.set('purse-redirection-data', token);
-  return target.toString();
+  return { location: target.toString(), ...(applied ? { applied } : {}), ...(applyError !== undefined ? { applyError } : {}) };
 }
 
 export type { PaymentProvider };
