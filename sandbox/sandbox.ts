@@ -5,10 +5,16 @@
  * SMS outbox, an in-process bus, and the built-in payment provider; the same handlers that run on
  * Lambda behind an HTTP server that speaks API Gateway's proxy events (sandbox/functions.ts wires
  * them by trigger, sandbox/server.ts serves them).
+ *
+ * With a data dir, what the stand-ins keep in memory is journaled next to the table (journal/):
+ * queue messages, stream records, bus events and the PSP's sessions and payments survive a crash
+ * of the process; on restart they come back and the open links' workflows start again
+ * (resume.ts), so nothing accepted is lost.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { newMerchantWebhookSecret } from '../shared/adapters/delivery-store.js';
@@ -32,6 +38,7 @@ import { composeDeps } from './compose.js';
 import { DEMO_MERCHANTS } from './demo-merchants.js';
 import { startDynamo } from './dynamo.js';
 import { SandboxEventBus } from './event-bus.js';
+import { JournaledEventBus } from './journaled-event-bus.js';
 import { wireFunctions } from './functions.js';
 import { loadOrCreateSigningKeys, redirectionKeyRing } from './keys.js';
 import { createSandboxPsp, type SandboxPsp } from './psp/sandbox-psp.js';
@@ -43,13 +50,14 @@ import { SandboxSmsOutbox } from './sms-outbox.js';
 import { startSqs, type SandboxSqs } from './sqs.js';
 import type { SqsPoller } from './sqs-poller.js';
 import { StreamDelivery, type StreamHandler } from './stream-delivery.js';
+import { StreamJournal } from './stream-journal.js';
 import { LocalWorkflowEngine, type WorkflowTaskHandler } from './workflow-runner.js';
 
 export interface SandboxOptions {
   /** HTTP port; 0 picks a free one. */
   port?: number;
   host?: string;
-  /** Where dynalite keeps its data; undefined keeps everything in memory. */
+  /** Where dynalite keeps its data, and the journals of queues, stream and bus; undefined keeps everything in memory. */
   dataDir?: string;
   /** Wipe dataDir first. */
   reset?: boolean;
@@ -130,6 +138,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     if (options.reset) rmSync(options.dataDir, { recursive: true, force: true });
     mkdirSync(options.dataDir, { recursive: true });
   }
+  const journalDir = options.dataDir ? join(options.dataDir, 'journal') : undefined;
+  const streamJournal = journalDir ? StreamJournal.open(join(journalDir, 'stream.jsonl')) : undefined;
 
   // DynamoDB and its stream. The dispatcher needs the ports built below; records written before
   // then (seeding) wait for it.
@@ -143,9 +153,11 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     maxAttempts: 5,
     retryDelayMs: 200,
     functionName: streamFunction.name,
+    ...(streamJournal ? { onHandled: (record, dead) => streamJournal.handled(record, dead) } : {}),
   });
-  const dynamo = await startDynamo({ dataDir: options.dataDir, tableName, emit: (record) => stream.push(record) });
-  const bus = new SandboxEventBus();
+  if (streamJournal) stream.deadLetters.push(...streamJournal.deadLetters);
+  const dynamo = await startDynamo({ dataDir: options.dataDir, tableName, emit: (record) => stream.push(record), journal: streamJournal });
+  const bus = journalDir ? JournaledEventBus.open(join(journalDir, 'events.jsonl')) : new SandboxEventBus();
   let baseUrl = '';
 
   // The built-in payment provider: a fake PSP mounted under /sandbox-psp on the same server, and
@@ -160,14 +172,25 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     pendingMs: options.pendingMs ?? Number(process.env.SANDBOX_PENDING_MS ?? 3000),
     logger,
     ...(options.pspDeliverWebhooks === false ? { deliverWebhooks: false } : {}),
+    ...(journalDir ? { journalPath: join(journalDir, 'psp.jsonl') } : {}),
   });
   const providers = new StaticProviderRegistry([new SandboxProvider({ baseUrl: () => `${baseUrl}/sandbox-psp`, apiKey: pspApiKey, webhookSecret })]);
 
   // The manifest's queues on local-aws-sqs, each with its DLQ after the queue's max receives.
-  const sqs = await startSqs({ region: 'eu-west-1', queueName: sandboxQueueName('providerEvents'), maxReceiveCount: QUEUES.providerEvents.maxReceives });
+  const sqs = await startSqs({
+    region: 'eu-west-1',
+    queueName: sandboxQueueName('providerEvents'),
+    maxReceiveCount: QUEUES.providerEvents.maxReceives,
+    ...(journalDir ? { journalPath: join(journalDir, 'sqs.jsonl') } : {}),
+  });
   const queueUrls = { providerEvents: sqs.queueUrl } as Record<QueueName, string>;
   for (const queue of QUEUE_NAMES.filter((q) => q !== 'providerEvents')) {
     queueUrls[queue] = (await sqs.createQueueWithDlq(sandboxQueueName(queue), { maxReceiveCount: QUEUES[queue].maxReceives })).queueUrl;
+  }
+  // What the last run left in the queues, back before anything polls them.
+  const restored = sqs.restore();
+  if (restored.restored + dynamo.redelivered > 0) {
+    logger.info('sandbox resumed', { queue_messages: restored.restored, expired_messages: restored.dropped, stream_records: dynamo.redelivered });
   }
   const ses = await startSes({ port: options.sesPort ?? Number(process.env.SES_PORT ?? DEFAULT_SES_PORT) });
   const sms = new SandboxSmsOutbox();
@@ -295,6 +318,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       await stream.drain();
       await sqs.close();
       await dynamo.close();
+      streamJournal?.close();
+      if (bus instanceof JournaledEventBus) bus.close();
     },
   };
 }

@@ -1,6 +1,7 @@
 /**
  * SQS for the sandbox: local-aws-sqs in this process, with the inbound-webhook queue and its
- * dead-letter queue (RedrivePolicy, maxReceiveCount 5 as on AWS). Messages live in memory only.
+ * dead-letter queue (RedrivePolicy, maxReceiveCount 5 as on AWS). Messages live in memory; given a
+ * journal file they also survive a crash of the process (sqs-journal.ts): `restore()` puts them back.
  *
  * local-aws-sqs quirks that shape this module and the poller (checked against 2.0.2):
  * - ReceiveMessage returns attributes (ApproximateReceiveCount, SentTimestamp, ...) only for the
@@ -23,6 +24,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import { createRequestHandler } from 'local-aws-sqs';
 import { closeServer } from './close-server.js';
+import { SqsJournal, type LocalQueue } from './sqs-journal.js';
 
 export interface SandboxSqsOptions {
   /** 0 (the default) picks a free port. */
@@ -35,6 +37,8 @@ export interface SandboxSqsOptions {
   dlqName?: string;
   /** Receives before SQS moves a message to the DLQ. */
   maxReceiveCount?: number;
+  /** Journal every message here (JSON lines) so that `restore()` brings back what a crash left. */
+  journalPath?: string;
 }
 
 export interface QueueWithDlq {
@@ -60,6 +64,11 @@ export interface SandboxSqs extends QueueWithDlq {
   createQueueWithDlq(queueName: string, options?: { dlqName?: string; maxReceiveCount?: number }): Promise<QueueWithDlq>;
   /** The messages in the inbound-webhook DLQ, left in place. */
   peekDeadLetters(): Promise<PeekedMessage[]>;
+  /**
+   * With a journal: puts back the messages the last run left in its queues (create every queue
+   * first, poll after). Once; without a journal it restores nothing.
+   */
+  restore(): { restored: number; dropped: number };
   close(): Promise<void>;
 }
 
@@ -148,7 +157,12 @@ export async function startSqs(options: SandboxSqsOptions = {}): Promise<Sandbox
     accountId: options.accountId ?? '000000000000',
     emulateQueueCreationLifecycle: false,
   });
-  const server: Server = createServer((req, res) => void requestHandler(req, res));
+  const journal = options.journalPath ? SqsJournal.open(options.journalPath) : undefined;
+  const queues = () => service.Queues as unknown as LocalQueue[];
+  const server: Server = createServer((req, res) => {
+    journal?.hook(queues()); // a CreateQueue since the last request may have added one
+    void requestHandler(req, res);
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, host, () => resolve());
@@ -168,6 +182,7 @@ export async function startSqs(options: SandboxSqsOptions = {}): Promise<Sandbox
   } catch (error) {
     client.destroy();
     server.close();
+    journal?.close();
     throw error;
   }
 
@@ -188,10 +203,12 @@ export async function startSqs(options: SandboxSqsOptions = {}): Promise<Sandbox
       peeking = next;
       return next;
     },
+    restore: () => journal?.restore(queues()) ?? { restored: 0, dropped: 0 },
     close: () =>
       (closed ??= (async () => {
         client.destroy();
         await closeServer(server);
+        journal?.close(); // emptying the queues below is a shutdown, not a purge
         service.resetAll();
         // The handles are released in the loop's close phase: resolve after it.
         await new Promise((resolve) => setTimeout(resolve, 0));

@@ -2,6 +2,7 @@
  * Delivers emulated stream records to the dispatcher the way the Lambda event source mapping does:
  * in order, in batches, retrying from the first failed record (ReportBatchItemFailures), and
  * giving up on a record after a bounded number of attempts (on AWS it then goes to the DLQ).
+ * `onHandled` hears, in order, of each record the dispatcher is done with (the stream journal's mark).
  */
 import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import type { Logger } from '../shared/logger.js';
@@ -18,7 +19,14 @@ export class StreamDelivery {
   constructor(
     private readonly handler: StreamHandler,
     private readonly logger: Logger,
-    private readonly options: { batchSize: number; maxAttempts: number; retryDelayMs: number; functionName?: string } = { batchSize: 100, maxAttempts: 5, retryDelayMs: 200 },
+    private readonly options: {
+      batchSize: number;
+      maxAttempts: number;
+      retryDelayMs: number;
+      functionName?: string;
+      /** Called with the last record of each run of handled ones (that one and all before it are done); `dead`: given up on. */
+      onHandled?: (record: DynamoDBRecord, dead: boolean) => void;
+    } = { batchSize: 100, maxAttempts: 5, retryDelayMs: 200 },
   ) {}
 
   push(record: DynamoDBRecord): void {
@@ -51,13 +59,18 @@ export class StreamDelivery {
       if (failedAt < 0) {
         this.queue.splice(0, batch.length);
         this.attempts = 0;
+        this.options.onHandled?.(batch.at(-1)!, false);
         continue;
       }
       this.queue.splice(0, failedAt);
+      if (failedAt > 0) this.options.onHandled?.(batch[failedAt - 1]!, false);
       this.attempts += 1;
       if (this.attempts >= this.options.maxAttempts) {
         const dead = this.queue.shift();
-        if (dead) this.deadLetters.push(dead);
+        if (dead) {
+          this.deadLetters.push(dead);
+          this.options.onHandled?.(dead, true);
+        }
         this.logger.error('stream record dead-lettered', { event_id: dead?.eventID });
         this.attempts = 0;
         continue;

@@ -2,7 +2,9 @@
  * DynamoDB Streams for dynalite, which has none. The sandbox's SDK clients talk to this proxy
  * instead of dynalite directly; after every successful PutItem, UpdateItem or DeleteItem it emits
  * the stream record DynamoDB would (NEW_AND_OLD_IMAGES). Writes to one item are serialised around
- * the before/after reads so the images are exactly those of that write.
+ * the before/after reads so the images are exactly those of that write. With a journal
+ * (stream-journal.ts) the write is on file before dynalite gets it and its record before the
+ * writer is answered, so a crash loses no record.
  */
 import { createServer, request as httpRequest, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -10,12 +12,38 @@ import { GetItemCommand, type AttributeValue, type DynamoDBClient } from '@aws-s
 import type { DynamoDBRecord } from 'aws-lambda';
 import { TABLE_KEYS } from '../shared/adapters/dynamodb.js';
 import { closeServer } from './close-server.js';
+import type { Item, StreamJournal } from './stream-journal.js';
 
 const WRITE_OPS = new Set(['PutItem', 'UpdateItem', 'DeleteItem']);
 
 export interface StreamProxy {
   endpoint: string;
   close(): Promise<void>;
+}
+
+/** The stream record DynamoDB writes for a change of the item at `key` (NEW_AND_OLD_IMAGES). */
+export function streamRecord(
+  change: { sequence: bigint; key: Item; before: Item | undefined; after: Item | undefined; sizeBytes: number },
+  where: { region: string; tableName: string },
+): DynamoDBRecord {
+  const { sequence, key, before, after } = change;
+  return {
+    eventID: `${sequence}`,
+    eventName: !before ? 'INSERT' : !after ? 'REMOVE' : 'MODIFY',
+    eventVersion: '1.1',
+    eventSource: 'aws:dynamodb',
+    awsRegion: where.region,
+    dynamodb: {
+      ApproximateCreationDateTime: Math.floor(Date.now() / 1000),
+      Keys: key as never,
+      ...(after ? { NewImage: after as never } : {}),
+      ...(before ? { OldImage: before as never } : {}),
+      SequenceNumber: sequence.toString().padStart(21, '0'),
+      SizeBytes: change.sizeBytes,
+      StreamViewType: 'NEW_AND_OLD_IMAGES',
+    },
+    eventSourceARN: `arn:aws:dynamodb:${where.region}:000000000000:table/${where.tableName}/stream/sandbox`,
+  };
 }
 
 function readBody(req: IncomingMessage): Promise<Buffer> {
@@ -34,9 +62,12 @@ export async function startStreamProxy(options: {
   tableName: string;
   region: string;
   emit: (record: DynamoDBRecord) => void;
+  /** Keeps every write's record through a crash; its last sequence number is where numbering resumes. */
+  journal?: StreamJournal;
 }): Promise<StreamProxy> {
   const locks = new Map<string, Promise<void>>();
-  let sequence = 0n;
+  const journal = options.journal;
+  let sequence = journal?.lastSequence ?? 0n;
 
   const forward = (req: IncomingMessage, body: Buffer) =>
     new Promise<{ status: number; headers: IncomingMessage['headers']; body: Buffer }>((resolve, reject) => {
@@ -91,29 +122,16 @@ export async function startStreamProxy(options: {
       const key = { [TABLE_KEYS.partition]: pk, [TABLE_KEYS.sort]: sk };
       const r = await withLock(JSON.stringify(key), async () => {
         const before = await image(key);
+        const write = journal?.writing(key, before);
         const result = await forward(req, body);
-        if (result.status === 200) {
-          const after = await image(key);
-          if (before || after) {
-            sequence += 1n;
-            options.emit({
-              eventID: `${sequence}`,
-              eventName: !before ? 'INSERT' : !after ? 'REMOVE' : 'MODIFY',
-              eventVersion: '1.1',
-              eventSource: 'aws:dynamodb',
-              awsRegion: options.region,
-              dynamodb: {
-                ApproximateCreationDateTime: Math.floor(Date.now() / 1000),
-                Keys: key as never,
-                ...(after ? { NewImage: after as never } : {}),
-                ...(before ? { OldImage: before as never } : {}),
-                SequenceNumber: sequence.toString().padStart(21, '0'),
-                SizeBytes: body.length,
-                StreamViewType: 'NEW_AND_OLD_IMAGES',
-              },
-              eventSourceARN: `arn:aws:dynamodb:${options.region}:000000000000:table/${options.tableName}/stream/sandbox`,
-            });
-          }
+        const after = result.status === 200 ? await image(key) : undefined;
+        if (result.status === 200 && (before || after)) {
+          sequence += 1n;
+          const record = streamRecord({ sequence, key, before, after, sizeBytes: body.length }, { region: options.region, tableName: options.tableName });
+          if (write !== undefined) journal!.committed(write, record);
+          options.emit(record);
+        } else if (write !== undefined) {
+          journal!.unchanged(write);
         }
         return result;
       });

@@ -107,6 +107,7 @@ export function createPspApi({ state, apiKey, baseUrl, logger }: PspApiOptions):
       return apiError(409, 'not_authorized', `a ${payment.authorization_status} payment cannot be voided`);
     }
     payment.voided = true;
+    state.saved(payment);
     logger.info('sandbox psp: payment voided', { payment_id: payment.id });
     return json(200, paymentBody(payment));
   }
@@ -119,6 +120,7 @@ export function createPspApi({ state, apiKey, baseUrl, logger }: PspApiOptions):
     if (!payment.captured) return apiError(409, 'not_captured', 'only a captured payment can be refunded; void it');
     if (parsed.value.amount > payment.amount) return apiError(400, 'invalid_request', 'amount exceeds the payment amount');
     payment.refunded_amount = parsed.value.amount;
+    state.saved(payment);
     logger.info('sandbox psp: payment refunded', { payment_id: payment.id, amount: parsed.value.amount });
     return json(200, paymentBody(payment));
   }

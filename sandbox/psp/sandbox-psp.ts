@@ -24,6 +24,7 @@ import { createPspApi } from './api.js';
 import { createHostedPages } from './hosted.js';
 import { createPspRouter } from './router.js';
 import { PspState, type SandboxPspEvent, type SandboxPspPayment, type SandboxPspSession } from './state.js';
+import { PspJournal } from './store.js';
 import { WebhookSender, decodeWebhookSecret, signedHeaders, type SignedHeaders } from './webhooks.js';
 
 export type { SandboxPspEvent, SandboxPspPayment, SandboxPspSession } from './state.js';
@@ -46,6 +47,8 @@ export interface SandboxPspOptions {
   deliverWebhooks?: boolean;
   /** Default 5 attempts, 200 ms before the first retry, doubling. */
   webhookRetry?: { maxAttempts?: number; firstBackoffMs?: number; timeoutMs?: number };
+  /** Keep sessions and payments in this file across restarts (store.ts); in memory only without it. */
+  journalPath?: string;
 }
 
 export interface SandboxPsp {
@@ -89,12 +92,14 @@ export function createSandboxPsp(options: SandboxPspOptions): SandboxPsp {
     firstBackoffMs: options.webhookRetry?.firstBackoffMs ?? 200,
     timeoutMs: options.webhookRetry?.timeoutMs ?? 5000,
   });
+  const kept = options.journalPath ? PspJournal.open(options.journalPath) : undefined;
   const state = new PspState({
     clock,
     logger,
     publish: (paymentId, event) => {
       if (deliver) sender.enqueue(paymentId, event, event.delivery);
     },
+    ...(kept ? { store: kept } : {}),
   });
   const handle = createPspRouter({
     api: createPspApi({ state, apiKey: options.apiKey, baseUrl: options.baseUrl, logger }),
@@ -138,6 +143,7 @@ export function createSandboxPsp(options: SandboxPspOptions): SandboxPsp {
     close: () => {
       state.close();
       sender.close();
+      kept?.store.close();
     },
     alterSession: (id, patch) => {
       const session = state.session(id);

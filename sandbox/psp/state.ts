@@ -38,11 +38,19 @@ export interface SandboxPspEvent {
   delivery: WebhookDelivery;
 }
 
+/** Where sessions and payments are kept across restarts (store.ts), given each change. */
+export interface PspStore {
+  saveSession(session: SandboxPspSession): void;
+  savePayment(payment: SandboxPspPayment): void;
+}
+
 export interface PspStateOptions {
   clock: () => Date;
   logger: Logger;
   /** Hands a new event to delivery (not called once closed). */
   publish: (paymentId: string, event: SandboxPspEvent) => void;
+  /** Keeps sessions and payments across restarts (store.ts), starting from what it held. */
+  store?: { store: PspStore; sessions: SandboxPspSession[]; payments: SandboxPspPayment[] };
 }
 
 /** The payment as Paylink sees it, without the PSP's own bookkeeping. */
@@ -64,7 +72,15 @@ export class PspState {
   private readonly timers = new Set<NodeJS.Timeout>();
   private closed = false;
 
-  constructor(private readonly options: PspStateOptions) {}
+  constructor(private readonly options: PspStateOptions) {
+    for (const session of options.store?.sessions ?? []) this.sessionsById.set(session.id, session);
+    for (const payment of options.store?.payments ?? []) this.paymentsById.set(payment.id, payment);
+  }
+
+  /** A payment changed outside this class (voided, refunded): kept. */
+  saved(payment: SandboxPspPayment): void {
+    this.options.store?.store.savePayment(payment);
+  }
 
   session(id: string): SandboxPspSession | undefined {
     return this.sessionsById.get(id);
@@ -101,6 +117,7 @@ export class PspState {
       payment_ids: [],
     };
     this.sessionsById.set(session.id, session);
+    this.options.store?.store.saveSession(session);
     this.options.logger.info('sandbox psp: client session created', { client_session_id: session.id, payment_link_id: request.payment_link_id });
     return session;
   }
@@ -122,6 +139,8 @@ export class PspState {
     this.paymentsById.set(payment.id, payment);
     session.payment_ids.push(payment.id);
     session.status = 'SUBMITTED';
+    this.options.store?.store.savePayment(payment);
+    this.options.store?.store.saveSession(session);
     return payment;
   }
 
@@ -132,6 +151,7 @@ export class PspState {
     // Automatic capture happens with the authorization; a MANUAL payment waits for a capture call.
     payment.captured = status === 'AUTHORIZED' && session.request.capture_mode === 'AUTOMATIC';
     if (refusal) payment.refusal_reason = refusal;
+    this.saved(payment);
     // Logged as `status`: the logger masks any key that looks like "authorization".
     this.options.logger.info('sandbox psp: payment status', { payment_id: payment.id, client_session_id: session.id, status });
     this.emit(payment);

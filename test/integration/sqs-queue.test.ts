@@ -5,12 +5,15 @@
  */
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { SendMessageBatchCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
+import { DeleteMessageCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageBatchCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SqsPoller, failedMessageIds, toSqsRecord, type SqsPollerOptions } from '../../sandbox/sqs-poller.js';
-import { startSqs, type SandboxSqs } from '../../sandbox/sqs.js';
+import { peekMessages, startSqs, type SandboxSqs } from '../../sandbox/sqs.js';
 import { SqsQueue, sendMessageInput } from '../../shared/adapters/sqs-queue.js';
 import type { ProviderEventMessage } from '../../shared/domain/ports.js';
 import { createLogger } from '../../shared/logger.js';
@@ -379,5 +382,74 @@ describe('SqsPoller, like the Lambda event source mapping', () => {
   it('refuses a visibility timeout that a long poll could outlast', () => {
     expect(() => poller({ handler: async () => undefined, waitTimeSeconds: 1, visibilityTimeoutSeconds: 1 })).toThrow(RangeError);
     expect(() => poller({ handler: async () => undefined, batchSize: 11 })).toThrow(RangeError);
+  });
+});
+
+describe('with a journal, the queues survive a crash of the process (issue 9, item 10)', () => {
+  let dir: string;
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'paylink-sqs-journal-'));
+    await sqs.close();
+    sqs = await journaled();
+    expect(sqs.restore()).toEqual({ restored: 0, dropped: 0 });
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+  const journaled = () => startSqs({ journalPath: join(dir, 'sqs.jsonl'), maxReceiveCount: 2 });
+  /** What a kill -9 leaves: the server gone with its memory, the journal on file. */
+  const restart = async () => {
+    await sqs.close();
+    sqs = await journaled();
+    return sqs.restore();
+  };
+  const delayed = async () =>
+    Number((await sqs.client.send(new GetQueueAttributesCommand({ QueueUrl: sqs.queueUrl, AttributeNames: ['ApproximateNumberOfMessagesDelayed'] }))).Attributes?.ApproximateNumberOfMessagesDelayed);
+
+  it('puts back every message not deleted, in flight or not, under its id and with its attributes; a deleted one stays gone', async () => {
+    const sent = await sqs.client.send(
+      new SendMessageBatchCommand({
+        QueueUrl: sqs.queueUrl,
+        Entries: [
+          { Id: 'a', MessageBody: 'in flight', MessageAttributes: { kind: { DataType: 'String', StringValue: 'test' } } },
+          { Id: 'b', MessageBody: 'deleted' },
+        ],
+      }),
+    );
+    const received = await sqs.client.send(new ReceiveMessageCommand({ QueueUrl: sqs.queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0, VisibilityTimeout: 30 }));
+    expect((received.Messages ?? []).map((m) => m.Body).sort()).toEqual(['deleted', 'in flight']);
+    const deleted = received.Messages!.find((m) => m.Body === 'deleted')!;
+    await sqs.client.send(new DeleteMessageCommand({ QueueUrl: sqs.queueUrl, ReceiptHandle: deleted.ReceiptHandle! }));
+    const waiting = await sqs.client.send(new SendMessageCommand({ QueueUrl: sqs.queueUrl, MessageBody: 'waiting' }));
+
+    expect(await restart()).toEqual({ restored: 2, dropped: 0 });
+    const back = await peekMessages(sqs.client, sqs.queueUrl);
+    expect(back.map((m) => [m.messageId, m.body]).sort()).toEqual(
+      [
+        [sent.Successful!.find((s) => s.Id === 'a')!.MessageId!, 'in flight'],
+        [waiting.MessageId!, 'waiting'],
+      ].sort(),
+    );
+    expect(back.find((m) => m.body === 'in flight')!.messageAttributes).toEqual({ kind: { DataType: 'String', StringValue: 'test' } });
+    // Compacted on restart: the deleted message is no longer on file.
+    expect(readFileSync(join(dir, 'sqs.jsonl'), 'utf8')).not.toContain('"deleted"');
+  });
+
+  it('keeps a delayed message (a scheduled webhook retry) delayed', async () => {
+    await sqs.client.send(new SendMessageCommand({ QueueUrl: sqs.queueUrl, MessageBody: 'retry later', DelaySeconds: 600 }));
+    expect(await restart()).toEqual({ restored: 1, dropped: 0 });
+    expect(await delayed()).toBe(1);
+  });
+
+  it('brings a dead-lettered message back in the DLQ, not in the queue it failed in', async () => {
+    await sendBodies(sqs, ['poison']);
+    const p = poller({ handler: recordingHandler(() => true).handler });
+    await p.start();
+    await p.drain();
+    await p.stop();
+    const [dead] = await sqs.peekDeadLetters();
+    expect(dead?.body).toBe('poison');
+
+    expect(await restart()).toEqual({ restored: 1, dropped: 0 });
+    expect((await sqs.peekDeadLetters()).map((m) => [m.messageId, m.body])).toEqual([[dead!.messageId, 'poison']]);
+    expect(await peekMessages(sqs.client, sqs.queueUrl)).toEqual([]);
   });
 });
