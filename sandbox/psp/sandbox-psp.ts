@@ -67,14 +67,14 @@ export interface SandboxPsp {
   /** POSTs an earlier event again, same id and body, freshly signed, once (no retries). Resolves
    * to the receiver's HTTP status; rejects on a connection error or an unknown event id. */
   resend(eventId: string): Promise<number>;
-  /** Resolves once no webhook delivery is queued or in flight (pending-resolution timers aside). */
-  idle(): Promise<void>;
-  /** Clears the pending-resolution and retry timers and aborts deliveries in flight. */
   /** Makes the PSP misbehave as a faulty or compromised provider would: the session's later attempts
    * charge this amount or currency, or name this payment link, instead of what Paylink asked for (a
    * partial authorization, a currency conversion, sessions mixed up between links). Their webhooks
    * are signed as usual; Paylink must refuse to apply them (issue 9, item 4). */
   alterSession(id: string, patch: Partial<Pick<ClientSessionRequest, 'amount' | 'currency' | 'payment_link_id'>>): void;
+  /** Resolves once no webhook delivery is queued or in flight (pending-resolution timers aside). */
+  idle(): Promise<void>;
+  /** Clears the pending-resolution and retry timers and aborts deliveries in flight. */
   close(): void;
 }
 
@@ -139,16 +139,16 @@ export function createSandboxPsp(options: SandboxPspOptions): SandboxPsp {
       if (!event) throw new Error(`sandbox psp: no event ${eventId}`);
       return sender.sendOnce(event);
     },
+    alterSession: (id, patch) => {
+      const session = state.session(id);
+      if (!session) throw new Error(`sandbox psp: no client session ${id}`);
+      Object.assign(session.request, patch);
+    },
     idle: () => sender.idle(),
     close: () => {
       state.close();
       sender.close();
       kept?.store.close();
-    },
-    alterSession: (id, patch) => {
-      const session = state.session(id);
-      if (!session) throw new Error(`sandbox psp: no client session ${id}`);
-      Object.assign(session.request, patch);
     },
   };
 }
