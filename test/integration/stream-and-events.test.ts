@@ -1,8 +1,16 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DynamoDBRecord } from 'aws-lambda';
+import { GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { startDynamo, type SandboxDynamo } from '../../sandbox/dynamo.js';
+import { JournaledEventBus } from '../../sandbox/journaled-event-bus.js';
 import type { Sandbox } from '../../sandbox/sandbox.js';
 import { StreamDelivery } from '../../sandbox/stream-delivery.js';
+import { StreamJournal } from '../../sandbox/stream-journal.js';
+import type { BusEvent } from '../../shared/domain/ports.js';
 import { createLogger } from '../../shared/logger.js';
 import { call, merchantSession, testSandbox, type MerchantSession } from '../support/api-client.js';
 import { createLinkBody } from '../support/fixtures.js';
@@ -120,5 +128,85 @@ describe('stream delivery (event source mapping behaviour)', () => {
     await delivery.drain();
     expect(delivered).toEqual(['1', '3']);
     expect(delivery.deadLetters.map((r) => r.eventID)).toEqual(['2']);
+  });
+});
+
+describe('with a journal, the stream and the bus survive a crash of the process (issue 9, item 10)', () => {
+  const TABLE = 'journal-test';
+  let dir: string;
+  let journal: StreamJournal;
+  let dynamo: SandboxDynamo;
+  let emitted: DynamoDBRecord[];
+  const path = () => join(dir, 'journal', 'stream.jsonl');
+  const start = async () => {
+    emitted = [];
+    journal = StreamJournal.open(path());
+    dynamo = await startDynamo({ dataDir: dir, tableName: TABLE, emit: (r) => emitted.push(r), journal });
+  };
+  /** What a kill -9 leaves: dynalite's files and the journal as written so far. */
+  const crash = async () => {
+    await dynamo.close();
+    journal.close();
+  };
+  const put = (pk: string, n: number) => dynamo.db.send(new PutCommand({ TableName: TABLE, Item: { PK: pk, SK: 'TEST', n } }));
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'paylink-stream-journal-'));
+    await start();
+  });
+  afterAll(async () => {
+    await crash();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('delivers again, in order and under their sequence numbers, the records the dispatcher had not handled, and only those', async () => {
+    for (const n of [1, 2, 3, 4]) await put(`ITEM#${n}`, n);
+    const before = emitted;
+    expect(before.map((r) => r.eventName)).toEqual(['INSERT', 'INSERT', 'INSERT', 'INSERT']);
+    journal.handled(before[0]!, false);
+    journal.handled(before[1]!, true); // given up on: a dead letter
+
+    await crash();
+    await start();
+    expect(emitted).toEqual(before.slice(2));
+    expect(dynamo.redelivered).toBe(2);
+    expect(journal.deadLetters).toEqual([before[1]]);
+    // Numbering goes on after the last record, never reusing one.
+    await put('ITEM#5', 5);
+    expect(BigInt(emitted.at(-1)!.dynamodb!.SequenceNumber!)).toBeGreaterThan(BigInt(before.at(-1)!.dynamodb!.SequenceNumber!));
+    journal.handled(emitted.at(-1)!, false);
+  });
+
+  it('makes the record of a write that reached the table but not the journal, from the item as it was before; none for a write that never arrived', async () => {
+    await put('CUT#1', 1);
+    journal.handled(emitted.at(-1)!, false);
+    const key = { PK: { S: 'CUT#1' }, SK: { S: 'TEST' } };
+    const old = (await dynamo.direct.send(new GetItemCommand({ TableName: TABLE, Key: key, ConsistentRead: true }))).Item;
+    // The proxy's first step for two writes, then the crash: one had reached dynalite, the other not.
+    journal.writing(key, old);
+    await dynamo.direct.send(new PutItemCommand({ TableName: TABLE, Item: { ...key, n: { N: '2' } } }));
+    journal.writing({ PK: { S: 'CUT#2' }, SK: { S: 'TEST' } }, undefined);
+
+    await crash();
+    await start();
+    expect(emitted).toHaveLength(1);
+    expect(emitted[0]).toMatchObject({
+      eventName: 'MODIFY',
+      dynamodb: { Keys: key, OldImage: { n: { N: '1' } }, NewImage: { n: { N: '2' } }, StreamViewType: 'NEW_AND_OLD_IMAGES' },
+    });
+    journal.handled(emitted[0]!, false);
+    await crash();
+    await start();
+    expect(emitted).toEqual([]);
+  });
+
+  it('lists the bus events published before the crash again', async () => {
+    const bus = JournaledEventBus.open(join(dir, 'journal', 'events.jsonl'));
+    const event: BusEvent = { id: 'evt-1', source: 'paylink', 'detail-type': 'Test', detail: { n: 1 }, time: new Date(0).toISOString() };
+    await bus.publish([event]);
+    bus.close();
+    const again = JournaledEventBus.open(join(dir, 'journal', 'events.jsonl'));
+    expect(again.events).toEqual([event]);
+    again.close();
   });
 });
