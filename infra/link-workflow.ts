@@ -4,30 +4,50 @@
  * (renderWorkflowAsl → sandbox/workflow-runner.ts) with aws-local-stepfunctions.
  *
  *   Reminders (Map over $.reminders, one at a time, result discarded)
- *     └─ WaitForReminder (TimestampPath $.at) → SendReminder ──catch──> ReminderFailed (Fail)
+ *     └─ WaitForReminder (TimestampPath $.at) → SendReminder ──catch ReminderNotDue──> WaitForReminder
+ *                                                           ──catch──> ReminderFailed (Fail)
  *        (a failed iteration is caught by the Map into $.reminder_error: the link still expires)
  *   WaitForExpiry (TimestampPath $.expires_at)
- *   ExpireLink {payment_link_id, grace_over: false} ──catch──> ExpiryFailed (Fail)
+ *   ExpireLink {payment_link_id, grace_over: false, grace_seconds} ──catch──> ExpiryFailed (Fail)
  *   AfterExpiry (Choice)
- *     ├─ $.expiry.outcome == "deferred" and not yet grace_over
- *     │    → WaitForGracePeriod (SecondsPath $.grace_seconds)
- *     │    → ExpireAfterGracePeriod {payment_link_id, grace_over: true} ──catch──> ExpiryFailed
- *     │    → AfterExpiry again (its outcome is never "deferred", so this runs once)
+ *     ├─ $.expiry.outcome == "early" and not grace_over
+ *     │    → WaitForExpiryAgain (TimestampPath $.expiry.due_at: the link's expires_at) → ExpireLink
+ *     ├─ "deferred" and not grace_over, or "early" and grace_over
+ *     │    → WaitForGracePeriod (TimestampPath $.expiry.due_at: expires_at + grace_seconds)
+ *     │    → ExpireAfterGracePeriod {payment_link_id, grace_over: true, grace_seconds} ──catch──> ExpiryFailed
+ *     │    → AfterExpiry again (with grace_over its outcome is never "deferred")
  *     ├─ $.reminder_error present → RemindersFailed (Fail: the execution fails and alarms)
  *     └─ otherwise → Done (Succeed)
+ *
+ * Early wake-ups. The tasks compare the clock with the time they are for (1 s of tolerance: Step
+ * Functions truncates a Wait's timestamp to the second). A task run early (a redriven execution, a
+ * clock skew, the sandbox taking a long wait in steps) changes nothing and answers "early", and the
+ * state machine waits again: the expiry tasks through AfterExpiry, which the normal path goes
+ * through anyway, until the due_at the task answered (its own word, read from the link: a loop that
+ * waited for anything else could spin if the two ever disagreed); the reminder, which has no Choice
+ * after it (one would cost a transition per reminder on every link), by failing with
+ * ReminderNotDue, which is never retried and is caught back into WaitForReminder (the task's time is
+ * that Wait's $.at).
  *
  * Standard workflows are billed per state transition. Counted as states entered (a retry counts
  * one more), asserted by test/infra/link-workflow.test.ts on a local run:
  *   no reminder                            5  (Reminders, WaitForExpiry, ExpireLink, AfterExpiry, Done)
  *   one reminder                           7  (+ WaitForReminder, SendReminder)
  *   two reminders                          9  (+ 2 per reminder)
- *   grace path (no reminder)               8  (+ WaitForGracePeriod, ExpireAfterGracePeriod, AfterExpiry)
+ *   grace period (no reminder)             8  (+ WaitForGracePeriod, ExpireAfterGracePeriod, AfterExpiry)
+ * and, only when a task is woken early, per early wake-up:
+ *   expiry woken early                    +3  (AfterExpiry, WaitForExpiryAgain, ExpireLink)
+ *   grace-period run woken early          +3  (AfterExpiry, WaitForGracePeriod, ExpireAfterGracePeriod)
+ *   reminder woken early                  +2  (WaitForReminder, SendReminder)
+ * On AWS a Wait lasts up to a year, so early wake-ups are rare; the sandbox takes a wait longer than
+ * Node's longest timer (~24.8 days) in steps, one early wake-up each (a 90-day link without
+ * reminders: 3, so +9 locally).
  * The dispatcher computes the reminder schedule up front (workflowInput), so no task computes it,
  * and an empty Map costs one transition, the same as a Choice that would skip it.
  *
  * State stays small: the Map and the reminder task discard their results (resultPath DISCARD),
- * the expiry task keeps only {outcome, status, grace_over} under $.expiry, so the execution input
- * reaches every Wait unchanged.
+ * the expiry task keeps only {outcome, status, due_at, grace_over} under $.expiry, so the
+ * execution input reaches every Wait unchanged.
  */
 import { App, Duration, Stack, type CfnElement } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
@@ -38,6 +58,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct, type IConstruct } from 'constructs';
 import { functionsTriggeredBy, type TaskTrigger } from '../shared/app/functions.js';
+import { REMINDER_NOT_DUE, type ExpireOutcome } from '../shared/domain/workflow/workflow.js';
 import { acknowledgeNag } from './nag.js';
 
 /** State names: the sandbox and the tests refer to them, and they appear in the execution history. */
@@ -47,6 +68,7 @@ export const WORKFLOW_STATES = {
   sendReminder: 'SendReminder',
   reminderFailed: 'ReminderFailed',
   waitForExpiry: 'WaitForExpiry',
+  waitForExpiryAgain: 'WaitForExpiryAgain',
   expireLink: 'ExpireLink',
   afterExpiry: 'AfterExpiry',
   waitForGracePeriod: 'WaitForGracePeriod',
@@ -83,8 +105,15 @@ export function buildWorkflowDefinition(scope: Construct, fns: WorkflowTaskFunct
   const s = new Construct(scope, id);
   const S = WORKFLOW_STATES;
 
-  const invoke = (name: string, fn: lambda.IFunction, payload: Record<string, unknown>, result: Pick<tasks.LambdaInvokeProps, 'resultSelector' | 'resultPath'>) =>
-    new tasks.LambdaInvoke(s, name, {
+  /** `before` retriers come first: the first retrier matching an error decides (ASL), so they can exclude one. */
+  const invoke = (
+    name: string,
+    fn: lambda.IFunction,
+    payload: Record<string, unknown>,
+    result: Pick<tasks.LambdaInvokeProps, 'resultSelector' | 'resultPath'>,
+    before: sfn.RetryProps[] = [],
+  ) => {
+    const task = new tasks.LambdaInvoke(s, name, {
       stateName: name,
       lambdaFunction: fn,
       payload: sfn.TaskInput.fromObject(payload),
@@ -92,7 +121,10 @@ export function buildWorkflowDefinition(scope: Construct, fns: WorkflowTaskFunct
       retryOnServiceExceptions: false,
       taskTimeout: sfn.Timeout.duration(TASK_TIMEOUT),
       ...result,
-    }).addRetry(TASK_RETRY);
+    });
+    for (const retry of [...before, TASK_RETRY]) task.addRetry(retry);
+    return task;
+  };
 
   const failWithError = (name: string, errorPath: string) =>
     new sfn.Fail(s, name, {
@@ -102,12 +134,17 @@ export function buildWorkflowDefinition(scope: Construct, fns: WorkflowTaskFunct
     });
 
   // ── Reminders ───────────────────────────────────────────────────────────────────────────────
+  const waitForReminder = new sfn.Wait(s, S.waitForReminder, { stateName: S.waitForReminder, time: sfn.WaitTime.timestampPath('$.at') });
   const sendReminder = invoke(
     S.sendReminder,
     fns.reminderFn,
     { payment_link_id: sfn.JsonPath.stringAt('$.payment_link_id'), at: sfn.JsonPath.stringAt('$.at') },
     { resultPath: sfn.JsonPath.DISCARD },
-  ).addCatch(failWithError(S.reminderFailed, '$.error'), { errors: [sfn.Errors.ALL], resultPath: '$.error' });
+    // Woken early: never retried (a retry would come back within seconds), caught below to wait again.
+    [{ errors: [REMINDER_NOT_DUE], maxAttempts: 0 }],
+  )
+    .addCatch(waitForReminder, { errors: [REMINDER_NOT_DUE], resultPath: sfn.JsonPath.DISCARD })
+    .addCatch(failWithError(S.reminderFailed, '$.error'), { errors: [sfn.Errors.ALL], resultPath: '$.error' });
   const reminders = new sfn.Map(s, S.reminders, {
     stateName: S.reminders,
     itemsPath: sfn.JsonPath.stringAt('$.reminders'),
@@ -119,9 +156,7 @@ export function buildWorkflowDefinition(scope: Construct, fns: WorkflowTaskFunct
     },
     resultPath: sfn.JsonPath.DISCARD,
   });
-  reminders.itemProcessor(
-    new sfn.Wait(s, S.waitForReminder, { stateName: S.waitForReminder, time: sfn.WaitTime.timestampPath('$.at') }).next(sendReminder),
-  );
+  reminders.itemProcessor(waitForReminder.next(sendReminder));
 
   // ── Expiry ──────────────────────────────────────────────────────────────────────────────────
   const expiryFailed = failWithError(S.expiryFailed, '$.error');
@@ -129,9 +164,9 @@ export function buildWorkflowDefinition(scope: Construct, fns: WorkflowTaskFunct
     invoke(
       name,
       fns.expireFn,
-      { payment_link_id: sfn.JsonPath.stringAt('$.payment_link_id'), grace_over: graceOver },
+      { payment_link_id: sfn.JsonPath.stringAt('$.payment_link_id'), grace_over: graceOver, grace_seconds: sfn.JsonPath.numberAt('$.grace_seconds') },
       {
-        resultSelector: { 'outcome.$': '$.Payload.outcome', 'status.$': '$.Payload.status', grace_over: graceOver },
+        resultSelector: { 'outcome.$': '$.Payload.outcome', 'status.$': '$.Payload.status', 'due_at.$': '$.Payload.due_at', grace_over: graceOver },
         resultPath: '$.expiry',
       },
     ).addCatch(expiryFailed, { errors: [sfn.Errors.ALL], resultPath: '$.error' });
@@ -141,20 +176,22 @@ export function buildWorkflowDefinition(scope: Construct, fns: WorkflowTaskFunct
   reminders.addCatch(waitForExpiry, { errors: [sfn.Errors.ALL], resultPath: '$.reminder_error' });
 
   const afterExpiry = new sfn.Choice(s, S.afterExpiry, { stateName: S.afterExpiry });
-  const graceWait = new sfn.Wait(s, S.waitForGracePeriod, { stateName: S.waitForGracePeriod, time: sfn.WaitTime.secondsPath('$.grace_seconds') });
+  const expireLink = expire(S.expireLink, false);
+  const waitAgain = new sfn.Wait(s, S.waitForExpiryAgain, { stateName: S.waitForExpiryAgain, time: sfn.WaitTime.timestampPath('$.expiry.due_at') }).next(expireLink);
+  const graceWait = new sfn.Wait(s, S.waitForGracePeriod, { stateName: S.waitForGracePeriod, time: sfn.WaitTime.timestampPath('$.expiry.due_at') });
   graceWait.next(expire(S.expireAfterGracePeriod, true)).next(afterExpiry);
+  const outcome = (value: ExpireOutcome, graceOver: boolean) =>
+    sfn.Condition.and(sfn.Condition.stringEquals('$.expiry.outcome', value), sfn.Condition.booleanEquals('$.expiry.grace_over', graceOver));
   afterExpiry
-    .when(
-      sfn.Condition.and(sfn.Condition.stringEquals('$.expiry.outcome', 'deferred'), sfn.Condition.booleanEquals('$.expiry.grace_over', false)),
-      graceWait,
-    )
+    .when(outcome('early', false), waitAgain)
+    .when(sfn.Condition.or(outcome('deferred', false), outcome('early', true)), graceWait)
     .when(
       sfn.Condition.isPresent('$.reminder_error'),
       new sfn.Fail(s, S.remindersFailed, { stateName: S.remindersFailed, error: 'RemindersFailed', causePath: sfn.JsonPath.stringAt('$.reminder_error.Cause') }),
     )
     .otherwise(new sfn.Succeed(s, S.done, { stateName: S.done }));
 
-  return sfn.Chain.start(reminders).next(waitForExpiry).next(expire(S.expireLink, false)).next(afterExpiry);
+  return sfn.Chain.start(reminders).next(waitForExpiry).next(expireLink).next(afterExpiry);
 }
 
 export interface LinkWorkflowProps extends WorkflowTaskFunctions {

@@ -6,11 +6,19 @@
  * call it (the payload in, a Lambda context) and answered as Step Functions' integration answers
  * (`{ Payload: result }`). Executions are kept by link id, like named executions: starting the same
  * link twice is a no-op.
+ *
+ * Long waits. The library hands setTimeout the whole of a Wait, and Node fires a delay over 2^31−1 ms
+ * (~24.8 days) after 1 ms instead. So the runner times every Wait itself, through the library's
+ * waitTimeOverrides (read once as each Wait starts): it knows what each Wait of the definition waits
+ * for, and waits at most maxWaitMs of it. A Wait cut short wakes its task early; the task answers
+ * "early" and the state machine waits again (infra/link-workflow.ts), so a 90-day link expires on
+ * time, for one early wake-up every ~24.8 days. No busy loop: each step is one timer, at least 1 ms,
+ * and stop() aborts it.
  */
 import './promise-with-resolvers.js';
 import type { RunOptions, StateMachine, StateMachineDefinition } from 'aws-local-stepfunctions';
 import type { Context } from 'aws-lambda';
-import { renderWorkflowAsl, type RenderedWorkflow } from '../infra/link-workflow.js';
+import { WORKFLOW_STATES as S, renderWorkflowAsl, type RenderedWorkflow } from '../infra/link-workflow.js';
 import type { WorkflowEngine } from '../shared/domain/ports.js';
 import type { WorkflowInput } from '../shared/domain/workflow/workflow.js';
 import type { Logger } from '../shared/logger.js';
@@ -23,6 +31,9 @@ type EventLog = ReturnType<StateMachine['run']>['eventLogs'] extends AsyncGenera
 
 /** A Lambda handler as the functions export it (`makeHandler(deps)`). */
 export type WorkflowTaskHandler = (event: unknown, context: Context) => Promise<unknown>;
+
+/** Node's longest timer: setTimeout fires a longer delay after 1 ms (TimeoutOverflowWarning). */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export type LocalExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'ABORTED';
 
@@ -37,6 +48,11 @@ export interface LocalExecution {
   transitions: number;
   /** The states entered, in order (Map iterations included). */
   states: string[];
+  /**
+   * The Wait the execution is parked in: the time it waits for, and when this step of it ends (earlier
+   * than `until` when the wait is longer than maxWaitMs: the task then wakes early and waits again).
+   */
+  waiting?: { state: string; until: string; wakes_at: string };
   /** Why a FAILED execution failed (the Fail state's Error and Cause). */
   error?: { error: string; cause: string };
   output?: unknown;
@@ -55,9 +71,15 @@ export interface LocalWorkflowOptions {
    * (retryIntervalOverrides). The sandbox passes none: waits are real.
    */
   overrides?: Pick<Overrides, 'waitTimeOverrides' | 'retryIntervalOverrides'>;
+  /** The longest single step of a Wait, MAX_TIMER_MS by default; tests pass less to see early wake-ups. */
+  maxWaitMs?: number;
 }
 
 interface Run extends LocalExecution {
+  /** The reminder times whose task has run (not early): the Map's next Wait is for the first other. */
+  reminded: Set<string>;
+  /** The last expiry task's due_at: what WaitForExpiryAgain and WaitForGracePeriod wait for. */
+  expiryDueAt?: string;
   stopRequested: boolean;
   abort?: () => void;
   done: Promise<void>;
@@ -67,6 +89,8 @@ type Library = typeof import('aws-local-stepfunctions');
 let library: Promise<Library> | undefined;
 /** Loaded on first use, after the Promise.withResolvers polyfill above has run. */
 const loadLibrary = () => (library ??= import('aws-local-stepfunctions'));
+/** One StateMachine per definition: building one validates the ASL, about a second on a busy machine. */
+const machines = new WeakMap<object, Promise<StateMachine>>();
 
 /** Every Task state's name, inside Map item processors and Parallel branches too. */
 export function taskStateNames(definition: { States?: Record<string, unknown> }): string[] {
@@ -81,6 +105,23 @@ export function taskStateNames(definition: { States?: Record<string, unknown> })
   return names;
 }
 
+/** Every Wait state's name, inside Map item processors too. */
+export function waitStateNames(definition: { States?: Record<string, unknown> }): string[] {
+  return Object.entries(definition.States ?? {}).flatMap(([name, raw]) => {
+    const state = raw as { Type?: string; ItemProcessor?: object; Iterator?: object };
+    const nested = state.ItemProcessor ?? state.Iterator;
+    return [...(state.Type === 'Wait' ? [name] : []), ...(nested ? waitStateNames(nested) : [])];
+  });
+}
+
+/** What each Wait of the link workflow waits for, from what the runner knows of the execution. */
+const WAIT_TARGETS: Record<string, (run: Run) => string | undefined> = {
+  [S.waitForReminder]: (run) => run.input.reminders.find((reminder) => !run.reminded.has(reminder.at))?.at,
+  [S.waitForExpiry]: (run) => run.input.expires_at,
+  [S.waitForExpiryAgain]: (run) => run.expiryDueAt,
+  [S.waitForGracePeriod]: (run) => run.expiryDueAt,
+};
+
 /** A thrown error as Step Functions reports a Lambda's: Error = its name, Cause = Lambda's JSON. */
 function lambdaError(error: unknown): Error {
   const name = error instanceof Error ? error.name : 'Error';
@@ -91,7 +132,7 @@ function lambdaError(error: unknown): Error {
 }
 
 const snapshot = (run: Run): LocalExecution => {
-  const { stopRequested: _s, abort: _a, done: _d, ...view } = run;
+  const { reminded: _r, expiryDueAt: _e, stopRequested: _s, abort: _a, done: _d, ...view } = run;
   return structuredClone(view);
 };
 
@@ -99,10 +140,16 @@ export class LocalWorkflowEngine implements WorkflowEngine {
   private readonly runs = new Map<string, Run>();
   private readonly workflow: RenderedWorkflow;
   private readonly handlers: ReadonlyMap<string, WorkflowTaskHandler>;
-  private machine?: Promise<StateMachine>;
+  private readonly maxWaitMs: number;
 
   constructor(private readonly options: LocalWorkflowOptions) {
     this.workflow = options.workflow ?? renderWorkflowAsl();
+    this.maxWaitMs = options.maxWaitMs ?? MAX_TIMER_MS;
+    if (!Number.isInteger(this.maxWaitMs) || this.maxWaitMs < 1 || this.maxWaitMs > MAX_TIMER_MS) {
+      throw new Error(`maxWaitMs must be an integer from 1 to ${MAX_TIMER_MS}`);
+    }
+    const untimed = waitStateNames(this.workflow.asl).filter((state) => !WAIT_TARGETS[state]);
+    if (untimed.length > 0) throw new Error(`the sandbox does not know what these Wait states wait for: ${untimed.join(', ')}`);
     this.handlers = new Map([
       [this.workflow.reminderArn, options.reminder],
       [this.workflow.expireArn, options.expire],
@@ -120,6 +167,7 @@ export class LocalWorkflowEngine implements WorkflowEngine {
       started_at: new Date().toISOString(),
       transitions: 0,
       states: [],
+      reminded: new Set(),
       stopRequested: false,
       done: new Promise<void>((resolve) => (settle = resolve)),
     };
@@ -133,6 +181,7 @@ export class LocalWorkflowEngine implements WorkflowEngine {
         context: { Execution: { Name: name } },
         overrides: {
           ...this.options.overrides,
+          waitTimeOverrides: this.waitTimes(run),
           taskResourceLocalHandlers: Object.fromEntries(taskStateNames(this.workflow.asl).map((state) => [state, local])),
         },
       });
@@ -178,7 +227,40 @@ export class LocalWorkflowEngine implements WorkflowEngine {
   }
 
   private stateMachine(): Promise<StateMachine> {
-    return (this.machine ??= loadLibrary().then(({ StateMachine }) => new StateMachine(this.workflow.asl as unknown as StateMachineDefinition)));
+    const { asl } = this.workflow;
+    let machine = machines.get(asl);
+    if (!machine) {
+      machine = loadLibrary().then(({ StateMachine }) => new StateMachine(asl as unknown as StateMachineDefinition));
+      machines.set(asl, machine);
+    }
+    return machine;
+  }
+
+  /**
+   * The length of each Wait, read by the library as the Wait starts: until its time, at most
+   * maxWaitMs, at least 1 ms (a timer, so a loop of early wake-ups can never hold the event loop).
+   * A test's fixed override of a state wins.
+   */
+  private waitTimes(run: Run): Record<string, number> {
+    const times: Record<string, number> = {};
+    for (const state of waitStateNames(this.workflow.asl)) {
+      Object.defineProperty(times, state, {
+        enumerable: true,
+        get: () => {
+          const fixed = this.options.overrides?.waitTimeOverrides?.[state];
+          if (fixed !== undefined) return fixed;
+          const until = WAIT_TARGETS[state]?.(run);
+          const target = until === undefined ? NaN : Date.parse(until);
+          // Thrown inside the Wait: the execution fails and says why, rather than waking at once.
+          if (Number.isNaN(target)) throw new Error(`the sandbox does not know what ${state} waits for`);
+          const now = Date.now();
+          const ms = Math.min(Math.max(target - now, 1), this.maxWaitMs);
+          run.waiting = { state, until: new Date(target).toISOString(), wakes_at: new Date(now + ms).toISOString() };
+          return ms;
+        },
+      });
+    }
+    return times;
   }
 
   /** The `lambda:invoke` integration, in-process: {FunctionName, Payload} in, {Payload} out. */
@@ -186,6 +268,7 @@ export class LocalWorkflowEngine implements WorkflowEngine {
     return async (parameters) => {
       // A stopped execution schedules no more tasks (the library would still run a pending retry).
       if (run.stopRequested) throw new Error('the execution was stopped');
+      delete run.waiting;
       const { FunctionName, Payload } = (parameters ?? {}) as { FunctionName?: unknown; Payload?: unknown };
       const arn = String(FunctionName);
       const handler = this.handlers.get(arn);
@@ -196,9 +279,22 @@ export class LocalWorkflowEngine implements WorkflowEngine {
       } catch (error) {
         throw lambdaError(error);
       }
+      this.record(run, arn, Payload, result);
       // The result crosses a JSON boundary on AWS too.
       return { Payload: result === undefined ? null : (JSON.parse(JSON.stringify(result)) as JsonValue) };
     };
+  }
+
+  /** What the next Wait needs to know: which reminder has been sent, what the grace period waits for. */
+  private record(run: Run, arn: string, payload: unknown, result: unknown): void {
+    if (arn === this.workflow.reminderArn) {
+      const at = (payload as { at?: unknown } | null)?.at;
+      if (typeof at === 'string') run.reminded.add(at);
+    } else if (arn === this.workflow.expireArn) {
+      const dueAt = (result as { due_at?: unknown } | null)?.due_at;
+      if (typeof dueAt === 'string') run.expiryDueAt = dueAt;
+      else delete run.expiryDueAt;
+    }
   }
 
   private async follow(run: Run, result: Promise<unknown>, events: AsyncGenerator<EventLog>, settle: () => void): Promise<void> {
@@ -232,6 +328,7 @@ export class LocalWorkflowEngine implements WorkflowEngine {
     run.status = status;
     run.stopped_at = new Date().toISOString();
     delete run.abort;
+    delete run.waiting;
     this.options.logger?.debug('workflow ended', { payment_link_id: run.name, status, transitions: run.transitions });
     settle();
   }

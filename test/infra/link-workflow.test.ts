@@ -20,7 +20,8 @@ import {
   resolvePlain,
 } from '../../infra/link-workflow.js';
 import { LocalWorkflowEngine } from '../../sandbox/workflow-runner.js';
-import type { ExpireOutcome, WorkflowInput } from '../../shared/domain/workflow/workflow.js';
+import { REMINDER_NOT_DUE, ReminderNotDueError, type WorkflowInput } from '../../shared/domain/workflow/workflow.js';
+import type { ExpireTaskResult } from '../../functions/workflow-expire/handler.js';
 
 type State = Record<string, unknown> & { Type: string };
 interface Definition {
@@ -60,13 +61,26 @@ describe('the rendered workflow definition', () => {
   it('gives every task a backoff Retry and a Catch into a Fail state that records the error', () => {
     expect(tasks.length).toBeGreaterThan(0);
     for (const { name, state: task, scope } of tasks) {
-      expect(task.Retry, name).toEqual([{ ErrorEquals: ['States.ALL'], IntervalSeconds: 2, MaxAttempts: 3, BackoffRate: 2, JitterStrategy: 'FULL' }]);
+      expect(task.Retry, name).toContainEqual({ ErrorEquals: ['States.ALL'], IntervalSeconds: 2, MaxAttempts: 3, BackoffRate: 2, JitterStrategy: 'FULL' });
       const catches = task.Catch as Array<{ ErrorEquals: string[]; ResultPath: string; Next: string }>;
-      expect(catches, name).toHaveLength(1);
-      expect(catches[0]).toMatchObject({ ErrorEquals: ['States.ALL'], ResultPath: '$.error' });
+      const last = catches.at(-1)!;
+      expect(last, name).toMatchObject({ ErrorEquals: ['States.ALL'], ResultPath: '$.error' });
       // The handler is a Fail state of the same scope, reporting the caught Error and Cause.
-      expect(scope.States[catches[0]!.Next], name).toEqual({ Type: 'Fail', ErrorPath: '$.error.Error', CausePath: '$.error.Cause' });
+      expect(scope.States[last.Next], name).toEqual({ Type: 'Fail', ErrorPath: '$.error.Error', CausePath: '$.error.Cause' });
     }
+    // Only the reminder has more: its early answer, never retried, caught back into its Wait.
+    expect(tasks.filter((t) => (t.state.Retry as unknown[]).length > 1 || (t.state.Catch as unknown[]).length > 1).map((t) => t.name)).toEqual([S.sendReminder]);
+  });
+
+  it('sends a reminder woken early back to its Wait, without retrying it (issue 9, item 1)', () => {
+    expect(REMINDER_NOT_DUE).toBe(new ReminderNotDueError('2026-01-01T00:00:00.000Z').name);
+    expect(state(S.sendReminder)).toMatchObject({
+      Retry: [{ ErrorEquals: [REMINDER_NOT_DUE], MaxAttempts: 0 }, { ErrorEquals: ['States.ALL'] }],
+      Catch: [
+        { ErrorEquals: [REMINDER_NOT_DUE], ResultPath: null, Next: S.waitForReminder },
+        { ErrorEquals: ['States.ALL'], Next: S.reminderFailed },
+      ],
+    });
   });
 
   it('maps over the reminders one at a time, discarding the result, and carries a failed reminder on to expiry', () => {
@@ -90,27 +104,30 @@ describe('the rendered workflow definition', () => {
     });
   });
 
-  it('waits until expires_at, expires, and waits grace_seconds before expiring with grace_over', () => {
+  it('waits until expires_at, expires, waits for the grace period to end before expiring with grace_over, and waits again when woken early', () => {
     expect(state(S.waitForExpiry)).toEqual({ Type: 'Wait', TimestampPath: '$.expires_at', Next: S.expireLink });
-    expect(state(S.waitForGracePeriod)).toEqual({ Type: 'Wait', SecondsPath: '$.grace_seconds', Next: S.expireAfterGracePeriod });
+    // Both wait for the due_at the expiry task answered: expires_at + grace_seconds, or (early) the time it is due.
+    expect(state(S.waitForGracePeriod)).toEqual({ Type: 'Wait', TimestampPath: '$.expiry.due_at', Next: S.expireAfterGracePeriod });
+    expect(state(S.waitForExpiryAgain)).toEqual({ Type: 'Wait', TimestampPath: '$.expiry.due_at', Next: S.expireLink });
     for (const [name, graceOver] of [[S.expireLink, false], [S.expireAfterGracePeriod, true]] as const) {
       expect(state(name), name).toMatchObject({
         Next: S.afterExpiry,
-        Parameters: { Payload: { 'payment_link_id.$': '$.payment_link_id', grace_over: graceOver } },
-        ResultSelector: { 'outcome.$': '$.Payload.outcome', 'status.$': '$.Payload.status', grace_over: graceOver },
+        Parameters: { Payload: { 'payment_link_id.$': '$.payment_link_id', grace_over: graceOver, 'grace_seconds.$': '$.grace_seconds' } },
+        ResultSelector: { 'outcome.$': '$.Payload.outcome', 'status.$': '$.Payload.status', 'due_at.$': '$.Payload.due_at', grace_over: graceOver },
         ResultPath: '$.expiry',
       });
     }
+    const expiry = (outcome: string, graceOver: boolean) => ({
+      And: [
+        { Variable: '$.expiry.outcome', StringEquals: outcome },
+        { Variable: '$.expiry.grace_over', BooleanEquals: graceOver },
+      ],
+    });
     expect(state(S.afterExpiry)).toEqual({
       Type: 'Choice',
       Choices: [
-        {
-          And: [
-            { Variable: '$.expiry.outcome', StringEquals: 'deferred' },
-            { Variable: '$.expiry.grace_over', BooleanEquals: false },
-          ],
-          Next: S.waitForGracePeriod,
-        },
+        { ...expiry('early', false), Next: S.waitForExpiryAgain },
+        { Or: [expiry('deferred', false), expiry('early', true)], Next: S.waitForGracePeriod },
         { Variable: '$.reminder_error', IsPresent: true, Next: S.remindersFailed },
       ],
       Default: S.done,
@@ -206,7 +223,7 @@ describe('LinkWorkflow in a stack', () => {
   });
 });
 
-describe('state transitions per link (docs/workflow.md)', () => {
+describe('state transitions per link (docs/workflow.md, and the head of infra/link-workflow.ts)', () => {
   const past = (ms: number) => new Date(Date.now() - ms).toISOString();
   const input = (id: string, reminders: number): WorkflowInput => ({
     payment_link_id: id,
@@ -215,12 +232,20 @@ describe('state transitions per link (docs/workflow.md)', () => {
     grace_seconds: 0,
   });
 
-  async function transitions(id: string, reminders: number, firstOutcome: ExpireOutcome) {
-    let expiries = 0;
+  /** Runs the definition with scripted task answers: the expiry's in order (then 'expired'), the first `remindersEarly` reminders early. */
+  async function transitions(id: string, reminders: number, expiries: ReadonlyArray<ExpireTaskResult['outcome']>, remindersEarly = 0) {
+    const answers = [...expiries];
+    let early = remindersEarly;
     const engine = new LocalWorkflowEngine({
       workflow: rendered,
-      reminder: async () => ({ reminded: ['EMAIL'] }),
-      expire: async () => ({ outcome: expiries++ === 0 ? firstOutcome : 'expired', status: 'EXPIRED' }),
+      reminder: async () => {
+        if (early-- > 0) throw new ReminderNotDueError(past(5));
+        return { reminded: ['EMAIL'] };
+      },
+      expire: async (): Promise<ExpireTaskResult> => {
+        const outcome = answers.shift() ?? 'expired';
+        return { outcome, status: 'EXPIRED', due_at: outcome === 'early' || outcome === 'deferred' ? past(5) : null };
+      },
     });
     await engine.start(input(id, reminders));
     const run = await engine.settled(id);
@@ -228,24 +253,31 @@ describe('state transitions per link (docs/workflow.md)', () => {
     return run!;
   }
 
-  const documented = (() => {
-    const doc = readFileSync(new URL('../../docs/workflow.md', import.meta.url), 'utf8');
-    return Object.fromEntries([...doc.matchAll(/^\| (no reminder|one reminder|two reminders|grace period \(no reminder\)) \| (\d+) \|$/gm)].map((m) => [m[1], Number(m[2])]));
-  })();
+  const PATHS = /^(?:\| | \* {3})(no reminder|one reminder|two reminders|grace period \(no reminder\)|expiry woken early|grace-period run woken early|reminder woken early)(?: \| |\s+)(\+?\d+)\b/gm;
+  const documentedIn = (file: string) => Object.fromEntries([...readFileSync(new URL(file, import.meta.url), 'utf8').matchAll(PATHS)].map((m) => [m[1], m[2]]));
+  const documented = documentedIn('../../docs/workflow.md');
+  const inHeader = documentedIn('../../infra/link-workflow.ts');
 
-  it('documents all four paths', () => {
-    expect(Object.keys(documented).sort()).toEqual(['grace period (no reminder)', 'no reminder', 'one reminder', 'two reminders']);
+  it('documents all seven paths, the same in docs/workflow.md and at the head of the definition', () => {
+    expect(Object.keys(documented).sort()).toEqual(
+      ['expiry woken early', 'grace period (no reminder)', 'grace-period run woken early', 'no reminder', 'one reminder', 'reminder woken early', 'two reminders'],
+    );
+    expect(inHeader).toEqual(documented);
   });
 
   it.each([
-    ['no reminder', 0, 'expired', 5],
-    ['one reminder', 1, 'expired', 7],
-    ['two reminders', 2, 'expired', 9],
-    ['grace period (no reminder)', 0, 'deferred', 8],
-  ] as const)('%s: %i reminders, first expiry %s → %i transitions', async (path, reminders, outcome, expected) => {
-    const run = await transitions(`count-${reminders}-${outcome}`, reminders, outcome);
-    expect(run.transitions).toBe(expected);
-    expect(run.states).toHaveLength(expected);
+    ['no reminder', 0, [], 0, 0, '5'],
+    ['one reminder', 1, [], 0, 0, '7'],
+    ['two reminders', 2, [], 0, 0, '9'],
+    ['grace period (no reminder)', 0, ['deferred'], 0, 0, '8'],
+    // An early wake-up costs its extra transitions on top of the path it interrupts.
+    ['expiry woken early', 0, ['early'], 0, 5, '+3'],
+    ['grace-period run woken early', 0, ['deferred', 'early'], 0, 8, '+3'],
+    ['reminder woken early', 1, [], 1, 7, '+2'],
+  ] as const)('%s: %i reminders, expiry answers %j, %i early reminders', async (path, reminders, expiries, remindersEarly, base, expected) => {
+    const run = await transitions(`count-${path}`, reminders, expiries, remindersEarly);
+    expect(run.transitions).toBe(base + Number(expected));
+    expect(run.states).toHaveLength(base + Number(expected));
     expect(documented[path]).toBe(expected);
   });
 
@@ -255,9 +287,9 @@ describe('state transitions per link (docs/workflow.md)', () => {
       workflow: rendered,
       overrides: { retryIntervalOverrides: { [S.expireLink]: 1 } },
       reminder: async () => ({ reminded: [] }),
-      expire: async () => {
+      expire: async (): Promise<ExpireTaskResult> => {
         if (calls++ === 0) throw new Error('throttled');
-        return { outcome: 'expired', status: 'EXPIRED' };
+        return { outcome: 'expired', status: 'EXPIRED', due_at: null };
       },
     });
     await engine.start(input('count-retry', 0));

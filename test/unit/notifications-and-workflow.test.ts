@@ -90,13 +90,17 @@ describe('workflow tasks', () => {
   });
 
   it('expire CREATED links, defer PAYMENT_IN_PROGRESS until the grace is over, leave PAID alone', async () => {
+    // Two days on: past expires_at and the grace period (the tasks do nothing before: workflow-early-tasks.test.ts).
     const a = await setup();
+    a.clock.advance(48 * HOUR);
     expect(await expireLink(a.link.id, false, a)).toEqual({ outcome: 'expired', status: 'EXPIRED' });
     const b = await setup();
+    b.clock.advance(48 * HOUR);
     await b.links.update({ ...b.link, status: 'PAYMENT_IN_PROGRESS', version: 2 }, 1);
-    expect(await expireLink(b.link.id, false, b)).toEqual({ outcome: 'deferred', status: 'PAYMENT_IN_PROGRESS' });
+    expect(await expireLink(b.link.id, false, b)).toEqual({ outcome: 'deferred', status: 'PAYMENT_IN_PROGRESS', due_at: expect.any(String) });
     expect(await expireLink(b.link.id, true, b)).toEqual({ outcome: 'expired', status: 'EXPIRED' });
     const c = await setup();
+    c.clock.advance(48 * HOUR);
     await c.links.update({ ...c.link, status: 'PAID', version: 2 }, 1);
     expect(await expireLink(c.link.id, true, c)).toEqual({ outcome: 'unchanged', status: 'PAID' });
   });
