@@ -73,7 +73,15 @@ export interface LocalWorkflowOptions {
   overrides?: Pick<Overrides, 'waitTimeOverrides' | 'retryIntervalOverrides'>;
   /** The longest single step of a Wait, MAX_TIMER_MS by default; tests pass less to see early wake-ups. */
   maxWaitMs?: number;
+  /**
+   * How many ended executions are kept for GET /sandbox/workflows and settled() (KEEP_ENDED by
+   * default); older ones are dropped, their names stay taken. Running executions are always kept.
+   */
+  keepEnded?: number;
 }
+
+/** Ended executions kept by default: enough for a demo and the tests, bounded for a long-lived sandbox. */
+export const KEEP_ENDED = 1000;
 
 interface Run extends LocalExecution {
   /** The reminder times whose task has run (not early): the Map's next Wait is for the first other. */
@@ -138,6 +146,11 @@ const snapshot = (run: Run): LocalExecution => {
 
 export class LocalWorkflowEngine implements WorkflowEngine {
   private readonly runs = new Map<string, Run>();
+  /** Names whose execution ended, oldest first: the ones whose record is dropped first. */
+  private readonly ended: string[] = [];
+  /** Names whose record was dropped: still taken, as Step Functions keeps execution names. */
+  private readonly droppedNames = new Set<string>();
+  private readonly keepEnded: number;
   private readonly workflow: RenderedWorkflow;
   private readonly handlers: ReadonlyMap<string, WorkflowTaskHandler>;
   private readonly maxWaitMs: number;
@@ -145,6 +158,8 @@ export class LocalWorkflowEngine implements WorkflowEngine {
   constructor(private readonly options: LocalWorkflowOptions) {
     this.workflow = options.workflow ?? renderWorkflowAsl();
     this.maxWaitMs = options.maxWaitMs ?? MAX_TIMER_MS;
+    this.keepEnded = options.keepEnded ?? KEEP_ENDED;
+    if (!Number.isInteger(this.keepEnded) || this.keepEnded < 0) throw new Error('keepEnded must be a whole number');
     if (!Number.isInteger(this.maxWaitMs) || this.maxWaitMs < 1 || this.maxWaitMs > MAX_TIMER_MS) {
       throw new Error(`maxWaitMs must be an integer from 1 to ${MAX_TIMER_MS}`);
     }
@@ -158,7 +173,7 @@ export class LocalWorkflowEngine implements WorkflowEngine {
 
   async start(input: WorkflowInput): Promise<void> {
     const name = input.payment_link_id;
-    if (this.runs.has(name)) return; // a named execution: the name is taken for good
+    if (this.runs.has(name) || this.droppedNames.has(name)) return; // a named execution: the name is taken for good
     let settle!: () => void;
     const run: Run = {
       name,
@@ -331,5 +346,11 @@ export class LocalWorkflowEngine implements WorkflowEngine {
     delete run.waiting;
     this.options.logger?.debug('workflow ended', { payment_link_id: run.name, status, transitions: run.transitions });
     settle();
+    this.ended.push(run.name);
+    while (this.ended.length > this.keepEnded) {
+      const dropped = this.ended.shift()!;
+      this.runs.delete(dropped);
+      this.droppedNames.add(dropped);
+    }
   }
 }
