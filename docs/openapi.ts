@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { timeoutSecondsOf, type FunctionName } from '../shared/app/functions.js';
+import { FAILED_ATTEMPTS_PER_WINDOW, THROTTLE_WINDOW_SECONDS } from '../shared/domain/auth/throttle.js';
 import { LEASE_MARGIN_MS, claimLeaseMs } from '../shared/domain/idempotency/idempotency.js';
 import { createPaymentLinkSchema, listPaymentLinksQuerySchema, paymentLinkListSchema, paymentLinkResourceSchema, problemSchema, tokenResponseSchema } from '../shared/domain/link/schemas.js';
 
@@ -69,7 +70,9 @@ export function buildOpenApi(): Record<string, unknown> {
       '/oauth/token': {
         post: {
           summary: 'OAuth2 client credentials token (RFC 6749 §4.4)',
-          description: 'client_id / client_secret in the form body or with HTTP Basic.',
+          description:
+            'client_id / client_secret in the form body or with HTTP Basic. ' +
+            `Failed attempts are counted per client_id in fixed ${THROTTLE_WINDOW_SECONDS}-second windows: after ${FAILED_ATTEMPTS_PER_WINDOW}, every request for that client_id (the right secret included) is a 429 until the window ends.`,
           requestBody: {
             required: true,
             content: {
@@ -90,6 +93,10 @@ export function buildOpenApi(): Record<string, unknown> {
             '200': { description: 'Token', content: { 'application/json': { schema: { $ref: '#/components/schemas/TokenResponse' } } } },
             '400': { description: '`unsupported_grant_type` or `invalid_request`' },
             '401': { description: '`invalid_client`' },
+            '429': {
+              description: `\`too_many_attempts\`: ${FAILED_ATTEMPTS_PER_WINDOW} failed attempts for this client_id in the current ${THROTTLE_WINDOW_SECONDS}-second window`,
+              headers: { 'Retry-After': { description: 'Seconds until the window ends', schema: { type: 'integer', minimum: 1 } } },
+            },
           },
         },
       },

@@ -5,6 +5,7 @@
  */
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { JoseAccessTokens, type SigningKey } from '../shared/adapters/access-tokens.js';
+import { DynamoClientThrottle } from '../shared/adapters/client-throttle.js';
 import { DynamoDeliveryStore, DynamoEndpointHealth, DynamoMerchantSecretStore } from '../shared/adapters/delivery-store.js';
 import { DynamoIdempotencyStore } from '../shared/adapters/idempotency-store.js';
 import { DynamoLinkStore } from '../shared/adapters/link-store.js';
@@ -38,6 +39,7 @@ export function composeDeps(o: ComposeOptions): AppDeps & { merchants: DynamoMer
     links: new DynamoLinkStore(db, tableName),
     merchants: new DynamoMerchantDirectory(db, tableName),
     idempotency: new DynamoIdempotencyStore(db, tableName, clock),
+    clientThrottle: new DynamoClientThrottle(db, tableName),
     deliveries: new DynamoDeliveryStore(db, tableName),
     webhookSecrets: new DynamoMerchantSecretStore(db, tableName),
     endpoints: new DynamoEndpointHealth(db, tableName),

@@ -14,7 +14,7 @@ export const TABLE_KEYS = {
   byEntityStatus: { name: 'by-entity-status', partition: 'GSI2PK', sort: 'GSI2SK' },
   /** A merchant's links for one order reference, newest first. */
   byEntityOrder: { name: 'by-entity-order', partition: 'GSI3PK', sort: 'GSI3SK' },
-  /** Epoch seconds; DynamoDB TTL deletes the item some time after (idempotency records). */
+  /** Epoch seconds; DynamoDB TTL deletes the item some time after (idempotency records, throttle windows). */
   ttl: 'ttl',
 } as const;
 
@@ -29,6 +29,8 @@ export const keys = {
   /** Finds a delivery's link from its event id alone (the replay API gets only the event id). */
   webhookEvent: (eventId: string) => ({ PK: `WEBHOOK_EVENT#${eventId}`, SK: 'EVENT' }),
   webhookSecrets: (entityId: string) => ({ PK: `MERCHANT#${entityId}`, SK: 'WEBHOOK_SECRETS' }),
+  /** Failed client authentications of one client id (its hash) in one throttle window (its start, epoch seconds). */
+  clientThrottle: (clientKey: string, windowStartSeconds: number) => ({ PK: `CLIENT_THROTTLE#${clientKey}`, SK: `WINDOW#${windowStartSeconds}` }),
 } as const;
 
 /** DynamoDB's key limits: partition key values up to 2,048 bytes, sort key values up to 1,024. */

@@ -31,6 +31,7 @@ export const PORT_ENV: { readonly [P in PortName]: readonly EnvName[] } = {
   links: [ENV.tableName],
   merchants: [ENV.tableName],
   idempotency: [ENV.tableName],
+  clientThrottle: [ENV.tableName],
   deliveries: [ENV.tableName],
   webhookSecrets: [ENV.tableName],
   endpoints: [ENV.tableName],

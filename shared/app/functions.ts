@@ -101,10 +101,13 @@ const DELIVERY_BATCH_SIZE = 5;
 export const FUNCTIONS = {
   // ── The merchant API ───────────────────────────────────────────────────────────────────────
   'oauth-token': {
-    description: 'OAuth2 client credentials: checks the client secret (hashed in the table) and signs an access token.',
+    description:
+      'OAuth2 client credentials: checks the client secret (hashed in the table) and signs an access token. ' +
+      'Failed attempts are counted per client id and window in the table (a conditional UpdateItem), so the throttle holds across Lambdas.',
     trigger: route('POST', '/oauth/token', false),
-    ports: LINK_API_PORTS,
-    table: MERCHANT_API_TABLE,
+    ports: ['merchants', 'tokens', 'clientThrottle'],
+    // The client and merchant items (GetItem), the throttle's counter (UpdateItem): nothing else.
+    table: { sid: 'TableClientsAndThrottle', actions: ['GetItem', 'UpdateItem'] },
   },
   'create-payment-link': {
     description: 'Creates a link (conditional PutItem), Idempotency-Key aware.',

@@ -7,6 +7,7 @@ import type { PrivateSigningJwk } from '../adapters/redirection-keys.js';
 import type { PublicUrls } from '../domain/link/model.js';
 import type {
   AccessTokens,
+  ClientThrottle,
   Clock,
   DeliveryLocator,
   DeliveryQueue,
@@ -39,6 +40,7 @@ export interface Ports {
   links: LinkStore;
   merchants: MerchantDirectory;
   idempotency: IdempotencyStore;
+  clientThrottle: ClientThrottle;
   deliveries: DeliveryStore & DeliveryLocator;
   webhookSecrets: MerchantSecretStore;
   endpoints: EndpointHealth;

@@ -99,14 +99,18 @@ export class IdempotencyMismatchError extends DomainError {
   readonly title = 'Idempotency key reused with another request';
 }
 
-/** Raised by the OAuth endpoint; rendered as an RFC 6749 error body, not problem+json. */
+/**
+ * Raised by the OAuth endpoint; rendered as an RFC 6749 error body, not problem+json.
+ * too_many_attempts (429, with Retry-After) is the client-id throttle's (shared/domain/auth/throttle.ts).
+ */
 export class OAuthError extends DomainError {
   readonly code: string;
   readonly status: number;
   readonly title = 'OAuth error';
-  constructor(error: 'invalid_client' | 'unsupported_grant_type' | 'invalid_request', detail: string) {
+  constructor(error: 'invalid_client' | 'unsupported_grant_type' | 'invalid_request' | 'too_many_attempts', detail: string, retryAfterSeconds?: number) {
     super(detail);
     this.code = error;
-    this.status = error === 'invalid_client' ? 401 : 400;
+    this.status = error === 'invalid_client' ? 401 : error === 'too_many_attempts' ? 429 : 400;
+    if (retryAfterSeconds !== undefined) this.extensions.retry_after_seconds = retryAfterSeconds;
   }
 }

@@ -74,6 +74,23 @@ export interface AccessTokens {
   verify(token: string): Promise<AccessTokenClaims | undefined>;
 }
 
+/** A fixed window of time in which failed attempts are counted. */
+export interface ThrottleWindow {
+  start: Date;
+  end: Date;
+}
+
+/**
+ * Failed client authentications, counted per client (a key derived from its id) and fixed window
+ * in the table, so every Lambda sees one count.
+ */
+export interface ClientThrottle {
+  /** Counts one attempt in `window` unless `limit` are counted there already: false when the budget is spent. */
+  take(key: string, window: ThrottleWindow, limit: number): Promise<boolean>;
+  /** Un-counts an attempt that succeeded: only failures spend the budget. */
+  giveBack(key: string, window: ThrottleWindow): Promise<void>;
+}
+
 export interface EventBus {
   publish(events: BusEvent[]): Promise<void>;
 }

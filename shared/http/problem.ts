@@ -10,6 +10,9 @@ import type { ApiEvent, ApiResult } from './api.js';
 
 const PROBLEM_HEADERS = { 'content-type': 'application/problem+json', 'cache-control': 'no-store' };
 
+const retryAfter = (err: DomainError): Record<string, string> =>
+  typeof err.extensions.retry_after_seconds === 'number' ? { 'retry-after': String(err.extensions.retry_after_seconds) } : {};
+
 export function problemResponse(err: DomainError): ApiResult {
   if (err instanceof OAuthError) {
     return {
@@ -18,6 +21,7 @@ export function problemResponse(err: DomainError): ApiResult {
         'content-type': 'application/json',
         'cache-control': 'no-store',
         ...(err.status === 401 ? { 'www-authenticate': 'Basic realm="paylink"' } : {}),
+        ...retryAfter(err),
       },
       body: JSON.stringify({ error: err.code, error_description: err.message }),
     };
@@ -27,7 +31,7 @@ export function problemResponse(err: DomainError): ApiResult {
     headers: {
       ...PROBLEM_HEADERS,
       ...(err.status === 401 ? { 'www-authenticate': 'Bearer realm="paylink"' } : {}),
-      ...(typeof err.extensions.retry_after_seconds === 'number' ? { 'retry-after': String(err.extensions.retry_after_seconds) } : {}),
+      ...retryAfter(err),
     },
     body: JSON.stringify({
       type: `https://paylink.dev/problems/${err.code.replace(/_/g, '-')}`,

@@ -16,6 +16,7 @@ const CLIENT_OF: Record<PortName, string | undefined> = {
   links: 'client-dynamodb',
   merchants: 'client-dynamodb',
   idempotency: 'client-dynamodb',
+  clientThrottle: 'client-dynamodb',
   deliveries: 'client-dynamodb',
   webhookSecrets: 'client-dynamodb',
   endpoints: 'client-dynamodb',

@@ -47,7 +47,8 @@ function expectedEnvironments(stack: PaylinkStack, context: EnvironmentContext =
   const PUBLIC_API_BASE_URL = publicApiBaseUrl ?? stageUrlWithoutSlash(stack);
   const merchantApi = { TABLE_NAME, TOKEN_KEYS_SECRET_ARN, ...urls, LOG_LEVEL };
   return {
-    'oauth-token': merchantApi,
+    // Reads the client and merchant, counts failures, signs: no URL policy, no base URL.
+    'oauth-token': { TABLE_NAME, TOKEN_KEYS_SECRET_ARN, LOG_LEVEL },
     'create-payment-link': merchantApi,
     'get-payment-link': merchantApi,
     'list-payment-links': merchantApi,
@@ -223,7 +224,8 @@ describe('iam', () => {
       ...on(['secretsmanager:GetSecretValue'], tokenKeys),
     ];
     const expected: Record<FunctionName, string[]> = {
-      'oauth-token': merchantApi,
+      // The client and merchant items, the failed-attempt counter (a conditional UpdateItem): no Put, no Delete, no index.
+      'oauth-token': [...on(['dynamodb:GetItem', 'dynamodb:UpdateItem'], table), ...on(['secretsmanager:GetSecretValue'], tokenKeys)],
       'create-payment-link': merchantApi,
       'get-payment-link': merchantApi,
       'list-payment-links': merchantApi,

@@ -1,7 +1,7 @@
 /** In-memory implementations of the ports, for pure unit tests (fakes with real behaviour, not mocks). */
 import { VersionConflictError } from '../../shared/domain/errors.js';
 import type { PaymentLink } from '../../shared/domain/link/model.js';
-import type { ClientCredential, Clock, IdempotencyClaim, IdempotencyStore, LinkFilter, LinkStore, Merchant, MerchantDirectory, Page, StoredResponse } from '../../shared/domain/ports.js';
+import type { ClientCredential, ClientThrottle, Clock, IdempotencyClaim, IdempotencyStore, LinkFilter, LinkStore, Merchant, MerchantDirectory, Page, StoredResponse, ThrottleWindow } from '../../shared/domain/ports.js';
 
 export class FixedClock implements Clock {
   constructor(private current: Date = new Date('2026-01-15T10:00:00.000Z')) {}
@@ -88,6 +88,23 @@ export class MemoryIdempotencyStore implements IdempotencyStore {
   }
   async release(key: string, holder: string): Promise<void> {
     if (this.records.get(key)?.holder === holder) this.records.delete(key);
+  }
+}
+
+/** Failed-attempt counters per key and window, with the Dynamo adapter's conditions. */
+export class MemoryClientThrottle implements ClientThrottle {
+  readonly counts = new Map<string, number>();
+  async take(key: string, window: ThrottleWindow, limit: number): Promise<boolean> {
+    const at = `${key}@${window.start.toISOString()}`;
+    const count = this.counts.get(at) ?? 0;
+    if (count >= limit) return false;
+    this.counts.set(at, count + 1);
+    return true;
+  }
+  async giveBack(key: string, window: ThrottleWindow): Promise<void> {
+    const at = `${key}@${window.start.toISOString()}`;
+    const count = this.counts.get(at) ?? 0;
+    if (count > 0) this.counts.set(at, count - 1);
   }
 }
 

@@ -3,7 +3,7 @@ import { JoseAccessTokens, parseSigningKeys } from '../../shared/adapters/access
 import { authenticateMerchant, issueAccessToken, parseBasicAuth } from '../../shared/domain/auth/auth.js';
 import { ForbiddenError, OAuthError, UnauthorizedError } from '../../shared/domain/errors.js';
 import { apiKeyDigest, hashSecret, verifySecret } from '../../shared/domain/auth/secret-hash.js';
-import { FixedClock, MemoryMerchantDirectory } from '../support/fakes.js';
+import { FixedClock, MemoryClientThrottle, MemoryMerchantDirectory } from '../support/fakes.js';
 
 const clock = new FixedClock();
 const keyA = { kid: 'k-a', secret: new TextEncoder().encode('a'.repeat(48)) };
@@ -23,7 +23,7 @@ const merchants = new MemoryMerchantDirectory(
   ],
   { [apiKeyDigest('key-1')]: 'm-1', [apiKeyDigest('key-2')]: 'm-2' },
 );
-const deps = { merchants, tokens };
+const deps = { merchants, tokens, clientThrottle: new MemoryClientThrottle(), clock };
 
 describe('secret hashing', () => {
   it('verifies the right secret only, with a fresh salt each time', async () => {

@@ -1,5 +1,6 @@
 /** Live ports kept in the table (DynamoDB), on one document client per container. */
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoClientThrottle } from '../../adapters/client-throttle.js';
 import { DynamoDeliveryStore, DynamoEndpointHealth, DynamoMerchantSecretStore } from '../../adapters/delivery-store.js';
 import { makeDocumentClient } from '../../adapters/dynamodb.js';
 import { DynamoIdempotencyStore } from '../../adapters/idempotency-store.js';
@@ -16,6 +17,7 @@ const table = () => requiredEnv(ENV.tableName);
 export const links = () => new DynamoLinkStore(db(), table());
 export const merchants = () => new DynamoMerchantDirectory(db(), table());
 export const idempotency = () => new DynamoIdempotencyStore(db(), table(), systemClock);
+export const clientThrottle = () => new DynamoClientThrottle(db(), table());
 export const deliveries = () => new DynamoDeliveryStore(db(), table());
 export const webhookSecrets = () => new DynamoMerchantSecretStore(db(), table());
 export const endpoints = () => new DynamoEndpointHealth(db(), table());

@@ -1,10 +1,12 @@
 /**
- * Merchant authentication: OAuth2 client credentials for tokens (RFC 6749 §4.4), and for every
- * /payment/v2 call both the API key and a Bearer token of the same merchant.
+ * Merchant authentication: OAuth2 client credentials for tokens (RFC 6749 §4.4), failed attempts
+ * throttled per client id (throttle.ts), and for every /payment/v2 call both the API key and a
+ * Bearer token of the same merchant.
  */
 import { ForbiddenError, OAuthError, UnauthorizedError } from '../errors.js';
-import type { AccessTokens, Merchant, MerchantDirectory } from '../ports.js';
+import type { AccessTokens, ClientThrottle, Clock, Merchant, MerchantDirectory } from '../ports.js';
 import { UNKNOWN_CLIENT_HASH, apiKeyDigest, verifySecret } from './secret-hash.js';
+import { withinAttemptBudget } from './throttle.js';
 
 export const ACCESS_TOKEN_TTL_SECONDS = 3600;
 
@@ -40,7 +42,7 @@ export function parseBasicAuth(header: string | undefined): { client_id: string;
 export async function issueAccessToken(
   form: TokenRequest,
   basic: { client_id: string; client_secret: string } | undefined,
-  deps: { merchants: MerchantDirectory; tokens: AccessTokens },
+  deps: { merchants: MerchantDirectory; tokens: AccessTokens; clientThrottle: ClientThrottle; clock: Clock },
 ): Promise<TokenResponse> {
   if (!form.grant_type) throw new OAuthError('invalid_request', 'grant_type is required');
   if (form.grant_type !== 'client_credentials') {
@@ -53,10 +55,17 @@ export async function issueAccessToken(
   const clientSecret = basic?.client_secret ?? form.client_secret;
   if (!clientId || !clientSecret) throw new OAuthError('invalid_client', 'client authentication failed');
 
-  const client = await deps.merchants.getClient(clientId);
-  // Hash even for an unknown client, so response time does not reveal which client ids exist.
-  const secretOk = await verifySecret(clientSecret, client?.secret_hash ?? UNKNOWN_CLIENT_HASH);
-  if (!client || !secretOk) throw new OAuthError('invalid_client', 'client authentication failed');
+  const client = await withinAttemptBudget(
+    clientId,
+    async () => {
+      const found = await deps.merchants.getClient(clientId);
+      // Hash even for an unknown client, so response time does not reveal which client ids exist.
+      const secretOk = await verifySecret(clientSecret, found?.secret_hash ?? UNKNOWN_CLIENT_HASH);
+      return secretOk ? found : undefined;
+    },
+    deps,
+  );
+  if (!client) throw new OAuthError('invalid_client', 'client authentication failed');
   const merchant = await deps.merchants.getMerchant(client.entity_id);
   if (!merchant?.active) throw new OAuthError('invalid_client', 'client authentication failed');
 
