@@ -11,6 +11,25 @@ export const GATEWAY_MAX_BODY_BYTES = 10 * 1024 * 1024;
 
 export class BodyTooLargeForGateway extends Error {}
 
+/**
+ * Consumes the rest of a request body, until it ends or `ms` pass (then the socket is dropped).
+ * Answering a 413 mid-upload resets the connection under the client's next request: drain first,
+ * then answer with `connection: close`.
+ */
+export function drainRequest(req: IncomingMessage, ms = 5000): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      req.destroy();
+      resolve();
+    }, ms);
+    const done = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+    req.once('end', done).once('close', done).resume();
+  });
+}
+
 /** Reads a request body, refusing (BodyTooLargeForGateway) one over `maxBytes`. */
 export async function readRequestBody(req: IncomingMessage, maxBytes = GATEWAY_MAX_BODY_BYTES): Promise<Buffer> {
   const chunks: Buffer[] = [];

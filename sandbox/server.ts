@@ -7,7 +7,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import type { Route } from '../shared/app/functions.js';
 import type { Logger } from '../shared/logger.js';
-import { BodyTooLargeForGateway, readRequestBody, toProxyEvent, writeResult } from './api-gateway.js';
+import { BodyTooLargeForGateway, drainRequest, readRequestBody, toProxyEvent, writeResult } from './api-gateway.js';
 import { lambdaContext } from './lambda-context.js';
 
 type RouteHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<unknown>;
@@ -52,21 +52,6 @@ export function matchPath(routePath: string, actual: string): Record<string, str
   return params;
 }
 
-/** Consumes the rest of a request body, until it ends or `ms` pass (then the socket is dropped). */
-function drain(req: IncomingMessage, ms: number): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => {
-      req.destroy();
-      resolve();
-    }, ms);
-    const done = () => {
-      clearTimeout(timer);
-      resolve();
-    };
-    req.once('end', done).once('close', done).resume();
-  });
-}
-
 export function createSandboxServer(options: ServerOptions): Server {
   const json = (body: unknown): APIGatewayProxyResult => ({ statusCode: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
   return createServer((req, res) => {
@@ -94,7 +79,7 @@ export function createSandboxServer(options: ServerOptions): Server {
         if (err instanceof BodyTooLargeForGateway) {
           // Read (and drop) what the client is still sending, for a few seconds at most, then answer
           // and close: answering mid-upload resets the connection under the client's next request.
-          await drain(req, 5000);
+          await drainRequest(req);
           const result = problem(413, 'Payload too large', 'request body too large');
           return writeResult(res, { ...result, headers: { ...result.headers, connection: 'close' } });
         }

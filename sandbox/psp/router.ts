@@ -5,7 +5,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '../../shared/logger.js';
-import { BodyTooLargeForGateway, readRequestBody } from '../api-gateway.js';
+import { BodyTooLargeForGateway, drainRequest, readRequestBody } from '../api-gateway.js';
 import type { PspApi } from './api.js';
 import type { HostedPages } from './hosted.js';
 import { notFoundPage } from './pages.js';
@@ -47,8 +47,11 @@ export function createPspRouter({ api, hosted, logger }: PspRouterOptions): (req
       const body = await readBody(req);
       reply = route(req.method ?? 'GET', pathname, req, body);
     } catch (error) {
-      if (error instanceof BodyTooLargeForGateway) reply = apiError(413, 'payload_too_large', 'request body too large');
-      else {
+      if (error instanceof BodyTooLargeForGateway) {
+        await drainRequest(req);
+        const tooLarge = apiError(413, 'payload_too_large', 'request body too large');
+        reply = { ...tooLarge, headers: { ...tooLarge.headers, connection: 'close' } };
+      } else {
         logger.error('sandbox psp: request failed', { error });
         reply = apiError(500, 'internal_error', 'sandbox psp failure');
       }

@@ -108,4 +108,12 @@ describe('the sandbox gateway after a 413', () => {
     expect(tooLarge.status).toBe(413);
     for (let i = 0; i < 3; i++) expect((await ctx.m1.get(`${PATH}?limit=1`)).status).toBe(200);
   });
+
+  it('and so does the sandbox PSP after its own 413 (64 KB), answered only once the upload is read', async () => {
+    const big = 'x'.repeat(2 * 1024 * 1024);
+    const tooLarge = await call(ctx.sb.url, 'POST', '/sandbox-psp/v1/client-sessions', { headers: { 'content-type': 'application/json' }, body: big });
+    expect(tooLarge.status).toBe(413);
+    expect(tooLarge.headers.get('connection')).toBe('close');
+    for (let i = 0; i < 3; i++) expect((await ctx.m1.get(`${PATH}?limit=1`)).status).toBe(200);
+  });
 });
