@@ -4,7 +4,7 @@
  * when the committed file is out of date.
  */
 import { z } from 'zod';
-import { timeoutSecondsOf, type FunctionName } from '../shared/app/functions.js';
+import { ROUTES, timeoutSecondsOf } from '../shared/app/functions.js';
 import { FAILED_ATTEMPTS_PER_WINDOW, THROTTLE_WINDOW_SECONDS } from '../shared/domain/auth/throttle.js';
 import { LEASE_MARGIN_MS, claimLeaseMs } from '../shared/domain/idempotency/idempotency.js';
 import { createPaymentLinkSchema, listPaymentLinksQuerySchema, paymentLinkListSchema, paymentLinkResourceSchema, problemSchema, tokenResponseSchema } from '../shared/domain/link/schemas.js';
@@ -20,9 +20,12 @@ const problem = (description: string) => ({
   content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } },
 });
 
-/** The 409 of a route that honours Idempotency-Key, with its lease (from the function's timeout). */
-const inProgress = (fn: FunctionName) =>
-  problem(`The first request with this Idempotency-Key is still in progress (one that died holds the key for its lease: ${claimLeaseMs(timeoutSecondsOf(fn)) / 1000} s)`);
+/** The 409 of a POST route that honours Idempotency-Key, with its lease (from its function's timeout in the manifest). */
+const inProgress = (path: string) => {
+  const route = ROUTES.find((r) => r.method === 'POST' && r.path === path);
+  if (!route) throw new Error(`the manifest has no POST ${path}`);
+  return problem(`The first request with this Idempotency-Key is still in progress (one that died holds the key for its lease: ${claimLeaseMs(timeoutSecondsOf(route.fn)) / 1000} s)`);
+};
 
 const secured = [{ ApiKey: [], BearerToken: [] }];
 const idempotencyKey = {
@@ -110,7 +113,7 @@ export function buildOpenApi(): Record<string, unknown> {
             '201': link,
             '400': problem('Validation error; `errors` names each field by JSON pointer'),
             ...authErrors,
-            '409': inProgress('create-payment-link'),
+            '409': inProgress('/payment/v2/payment-links'),
             '422': problem('Idempotency-Key reused with another request'),
             '413': problem('Body over 256 KB'),
             '415': problem('Body is not application/json'),
@@ -220,7 +223,7 @@ export function buildOpenApi(): Record<string, unknown> {
               },
             },
             ...authErrors,
-            '409': inProgress('rotate-webhook-secret'),
+            '409': inProgress('/payment/v2/webhook-secrets/rotate'),
             '422': problem('Idempotency-Key reused with another request'),
           },
         },
@@ -247,7 +250,7 @@ export function buildOpenApi(): Record<string, unknown> {
             },
             '400': problem('Terminal link, no address for the channel, or an invalid channel'),
             ...authErrors,
-            '409': inProgress('resend-notification'),
+            '409': inProgress('/payment/v2/payment-links/{id}/notifications'),
             '422': problem('Idempotency-Key reused with another request'),
             '404': problem("Unknown id, or another merchant's link"),
             '429': problem('More than 5 resends for this link in the last hour; retry_after_seconds says when'),
@@ -319,7 +322,7 @@ export function buildOpenApi(): Record<string, unknown> {
             '400': problem('The link is PAID or EXPIRED; nothing changed'),
             ...authErrors,
             '404': problem("Unknown id, or another merchant's link"),
-            '409': inProgress('cancel-payment-link'),
+            '409': inProgress('/payment/v2/payment-links/{id}/cancel'),
             '422': problem('Idempotency-Key reused with another request'),
           },
         },
