@@ -18,9 +18,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call, merchantSession, type MerchantSession } from '../support/api-client.js';
 import { createLinkBody } from '../support/fixtures.js';
 import { MerchantEndpoint } from '../support/merchant-endpoint.js';
+import { npmStart, type Started } from '../support/npm-start.js';
 import { CARDS, card, openHostedPage, postForm } from '../support/shopper.js';
 import { waitFor } from '../support/wait.js';
-import { startSandboxProcess, type SandboxProcess } from './sandbox-process.js';
 
 const PATH = '/payment/v2/payment-links';
 const WEBHOOK_SECRET = `whsec_${Buffer.alloc(32, 7).toString('base64')}`;
@@ -56,7 +56,7 @@ const distinct = <T extends { detail: { event_id: string } }>(events: T[]) => [.
 
 let dir: string;
 let endpoint: MerchantEndpoint;
-let sandbox: SandboxProcess | undefined;
+let sandbox: Started | undefined;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'paylink-crash-'));
@@ -132,7 +132,7 @@ describe('the sandbox process killed with SIGKILL in the middle of a burst (issu
     const killIfDone = () => {
       if (armed && accepted >= COUNTS.paid && sandbox && !killed) killed = sandbox.kill();
     };
-    sandbox = await startSandboxProcess({ ...env, LOG_LEVEL: 'info' }, (line) => {
+    sandbox = await npmStart({ ...env, LOG_LEVEL: 'info' }, (line) => {
       if (!line.includes('/webhooks/{provider}')) return;
       let entry: { message?: string; status?: number } = {};
       try {
@@ -182,7 +182,7 @@ describe('the sandbox process killed with SIGKILL in the middle of a burst (issu
     phase('killed');
     const acceptedBeforeKill = accepted;
 
-    sandbox = await startSandboxProcess({ ...env, LOG_LEVEL: 'info' });
+    sandbox = await npmStart({ ...env, LOG_LEVEL: 'info' });
     phase('restarted');
     // What the restart found left over (sandbox.ts logs it): the kill must have caught work in flight.
     const resumedLine = sandbox.output().split('\n').find((l) => l.includes('"sandbox resumed"'));

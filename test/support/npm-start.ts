@@ -20,18 +20,27 @@ export interface Started {
   url: string;
   output: () => string;
   stop: () => Promise<number | null>;
+  /** kill -9 of the whole process group; resolves once every process of it is gone (a crash test). */
+  kill: () => Promise<void>;
 }
 
-export async function npmStart(env: Record<string, string>): Promise<Started> {
+/** `onLine` hears each line of standard output as it comes (a crash test picks its moment by them). */
+export async function npmStart(env: Record<string, string>, onLine: (line: string) => void = () => undefined): Promise<Started> {
   const port = await freePort();
   let output = '';
+  let partial = '';
   const child: ChildProcess = spawn('npm', ['start', '--silent'], {
     cwd: REPO_ROOT,
     env: { ...process.env, PORT: String(port), SES_PORT: '0', LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
   });
-  child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
+  child.stdout?.on('data', (d: Buffer) => {
+    output += d.toString();
+    const lines = (partial + d.toString()).split('\n');
+    partial = lines.pop() ?? '';
+    lines.forEach(onLine);
+  });
   child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const url = `http://localhost:${port}`;
@@ -67,6 +76,23 @@ export async function npmStart(env: Record<string, string>): Promise<Started> {
       const code = await exited;
       clearTimeout(timer);
       return code;
+    },
+    kill: async () => {
+      try {
+        process.kill(-child.pid!, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+      await exited;
+      // npm has exited; the node holding the data dir's locks may take a moment longer.
+      for (;;) {
+        try {
+          process.kill(-child.pid!, 0);
+        } catch {
+          return;
+        }
+        await new Promise((r) => setTimeout(r, 20));
+      }
     },
   };
 }
