@@ -23,9 +23,11 @@ export interface ConcurrentRun {
 const SOURCE = { queueArn: 'arn:aws:sqs:eu-west-1:000000000000:race', region: 'eu-west-1' };
 
 /**
- * Invokes `handler` once per body, all concurrently (Lambda's scale-out over a queue); a message
- * reported in batchItemFailures (or whose invocation threw) is received again, up to `maxReceives`
- * times in all, as SQS's redrive would.
+ * Invokes `handler` once per body, all concurrently (Lambda's scale-out over a queue). A message
+ * reported in batchItemFailures (or whose invocation threw) is received again as soon as its
+ * invocation ends (SQS brings it back one visibility timeout after its own failure, which spreads
+ * the redeliveries as the failures were spread), up to `maxReceives` receives in all; one still
+ * failing then is what SQS would move to the DLQ.
  */
 export async function invokeConcurrently(
   handler: QueueHandler,
@@ -33,7 +35,7 @@ export async function invokeConcurrently(
   options: { functionName: string; maxReceives: number },
 ): Promise<ConcurrentRun> {
   const run: ConcurrentRun = { invocations: 0, redelivered: 0, deadLettered: [] };
-  const once = async (body: string, messageId: string, receive: number): Promise<boolean> => {
+  const once = async (messageId: string, body: string, receive: number): Promise<boolean> => {
     run.invocations += 1;
     const record = toSqsRecord({ MessageId: messageId, ReceiptHandle: randomUUID(), Body: body, Attributes: { ApproximateReceiveCount: String(receive) } }, SOURCE);
     try {
@@ -47,7 +49,7 @@ export async function invokeConcurrently(
     bodies.map(async (body) => {
       const messageId = randomUUID();
       for (let receive = 1; receive <= options.maxReceives; receive++) {
-        if (await once(body, messageId, receive)) return;
+        if (await once(messageId, body, receive)) return;
         if (receive === 1) run.redelivered += 1;
       }
       run.deadLettered.push(body);

@@ -15,8 +15,19 @@ export interface ApplyResult {
 /** Enough for a burst of concurrent writers on one link (each round, one of them wins). */
 const MAX_WRITE_ATTEMPTS = 10;
 
-/** Jittered backoff between attempts, so that losers do not collide again in lockstep. */
-const backoff = (attempt: number) => new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(50, 2 ** attempt)));
+/** The widest a retry window gets (with MAX_WRITE_ATTEMPTS, bounds the time a write may take). */
+const MAX_BACKOFF_MS = 2_000;
+
+/**
+ * Full jitter over a window that doubles with each lost attempt, in units of how long the lost
+ * attempt took: under contention an attempt takes longer (the other writers' reads and writes go
+ * first), so a burst of writers on one link (50 concurrent notifications) spreads its retries wide
+ * enough to thin out, on a fast store and a slow one alike, while a lone conflict on a fast store
+ * retries at once. A fixed 50 ms window let most of such a burst exhaust its attempts on every
+ * receive and end in the DLQ (test/resilience/races.test.ts).
+ */
+const backoff = (attempt: number, lostAfterMs: number) =>
+  new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(MAX_BACKOFF_MS, Math.max(1, lostAfterMs) * 2 ** attempt)));
 
 /**
  * Optimistic concurrency for every change of a link: read, decide (a pure function of what was
@@ -29,6 +40,7 @@ export async function updateLink<T>(
   deps: { links: LinkStore; clock: Clock },
 ): Promise<{ link: PaymentLink; value: T; written: boolean }> {
   for (let attempt = 1; ; attempt++) {
+    const started = performance.now();
     const current = await load();
     const { next, value } = decide(current);
     if (!next) return { link: current, value, written: false };
@@ -38,7 +50,7 @@ export async function updateLink<T>(
       return { link: written, value, written: true };
     } catch (err) {
       if (!(err instanceof VersionConflictError) || attempt >= MAX_WRITE_ATTEMPTS) throw err;
-      await backoff(attempt);
+      await backoff(attempt, performance.now() - started);
     }
   }
 }
