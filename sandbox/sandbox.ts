@@ -251,6 +251,9 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   });
   Object.assign(tasks, functions.tasks);
   if (!functions.stream) throw new Error(`${streamFunction.name} was not wired`);
+  // The open links' workflows, before the stream's leftovers are dispatched: a link created just
+  // before a crash gets the resumed schedule (resume.ts), not every reminder it missed meanwhile.
+  await resumeWorkflows(dynamo.direct, tableName, deps, logger);
   dispatch(functions.stream);
   for (const run of functions.atStart) await run();
   const pollers = functions.pollers as Record<QueueName, SqsPoller>;
@@ -269,7 +272,6 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const port = (server.address() as AddressInfo).port;
   baseUrl = `http://${host === '127.0.0.1' || host === '::1' ? 'localhost' : host}:${port}`;
   for (const poller of Object.values(pollers)) await poller.start();
-  await resumeWorkflows(dynamo.direct, tableName, deps, logger);
 
   return {
     url: baseUrl,
