@@ -97,7 +97,7 @@ export function buildOpenApi(): Record<string, unknown> {
             '400': { description: '`unsupported_grant_type` or `invalid_request`' },
             '401': { description: '`invalid_client`' },
             '429': {
-              description: `\`too_many_attempts\`: ${FAILED_ATTEMPTS_PER_WINDOW} failed attempts for this client_id in the current ${THROTTLE_WINDOW_SECONDS}-second window`,
+              description: `\`too_many_attempts\`: ${FAILED_ATTEMPTS_PER_WINDOW} failed attempts for this client_id from this address in the current ${THROTTLE_WINDOW_SECONDS}-second window`,
               headers: { 'Retry-After': { description: 'Seconds until the window ends', schema: { type: 'integer', minimum: 1 } } },
             },
           },

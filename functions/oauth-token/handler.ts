@@ -14,6 +14,8 @@ export const makeHandler = (deps: DepsOf<PortsOf<'oauth-token'>>) =>
     } catch (err) {
       throw new OAuthError('invalid_request', err instanceof Error ? err.message : 'invalid request');
     }
-    const token = await issueAccessToken(form, parseBasicAuth(header(event, 'authorization')), deps);
+    // API Gateway sets the caller's address; failed attempts are counted per client id and address.
+    const sourceIp = event.requestContext?.identity?.sourceIp ?? 'unknown';
+    const token = await issueAccessToken(form, parseBasicAuth(header(event, 'authorization')), deps, sourceIp);
     return jsonResponse(200, token, { pragma: 'no-cache' });
   });

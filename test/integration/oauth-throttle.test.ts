@@ -95,23 +95,36 @@ describe('POST /oauth/token throttling', () => {
   it('counts across Lambdas: two function instances share one budget', async () => {
     const instances = [makeHandler({ ...sb.deps }), makeHandler({ ...sb.deps })];
     const id = ghost();
-    const event = (): APIGatewayProxyEvent =>
-      ({
-        resource: '/oauth/token',
-        path: '/oauth/token',
-        httpMethod: 'POST',
-        headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
-        multiValueHeaders: {},
-        queryStringParameters: null,
-        multiValueQueryStringParameters: null,
-        pathParameters: null,
-        stageVariables: null,
-        body: new URLSearchParams({ grant_type: 'client_credentials', client_id: id, client_secret: 'guess' }).toString(),
-        isBase64Encoded: false,
-        requestContext: { requestId: 'test' } as APIGatewayProxyEvent['requestContext'],
-      }) satisfies APIGatewayProxyEvent;
     const statuses: number[] = [];
-    for (let i = 0; i <= BUDGET; i++) statuses.push((await instances[i % 2]!(event(), lambdaContext('oauth-token'))).statusCode);
+    for (let i = 0; i <= BUDGET; i++) statuses.push((await instances[i % 2]!(tokenEvent(id, 'guess'), lambdaContext('oauth-token'))).statusCode);
     expect(statuses).toEqual([...Array<number>(BUDGET).fill(401), 429]);
   });
+
+  it("counts per client id and source address: a guesser elsewhere cannot lock the merchant's own servers out", async () => {
+    const handler = makeHandler({ ...sb.deps });
+    const from = async (ip: string, secret: string) => (await handler(tokenEvent('demo-client', secret, ip), lambdaContext('oauth-token'))).statusCode;
+    const attacker = [];
+    for (let i = 0; i <= BUDGET; i++) attacker.push(await from('203.0.113.7', `guess-${i}`));
+    expect(attacker).toEqual([...Array<number>(BUDGET).fill(401), 429]);
+    expect(await from('203.0.113.7', 'demo-secret')).toBe(429);
+    expect(await from('198.51.100.20', 'demo-secret')).toBe(200);
+    clock.advance(WINDOW_MS);
+  });
 });
+
+function tokenEvent(clientId: string, secret: string, sourceIp = '192.0.2.1'): APIGatewayProxyEvent {
+  return {
+    resource: '/oauth/token',
+    path: '/oauth/token',
+    httpMethod: 'POST',
+    headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+    multiValueHeaders: {},
+    queryStringParameters: null,
+    multiValueQueryStringParameters: null,
+    pathParameters: null,
+    stageVariables: null,
+    body: new URLSearchParams({ grant_type: 'client_credentials', client_id: clientId, client_secret: secret }).toString(),
+    isBase64Encoded: false,
+    requestContext: { requestId: 'test', identity: { sourceIp } } as APIGatewayProxyEvent['requestContext'],
+  };
+}

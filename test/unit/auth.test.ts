@@ -58,13 +58,13 @@ describe('HTTP Basic client authentication', () => {
 
 describe('issueAccessToken', () => {
   it('issues a Bearer token for valid client credentials', async () => {
-    const out = await issueAccessToken({ grant_type: 'client_credentials', client_id: 'c-1', client_secret: 's-1' }, undefined, deps);
+    const out = await issueAccessToken({ grant_type: 'client_credentials', client_id: 'c-1', client_secret: 's-1' }, undefined, deps, '192.0.2.1');
     expect(out).toMatchObject({ token_type: 'Bearer', expires_in: 3600 });
     expect(await tokens.verify(out.access_token)).toEqual({ entity_id: 'm-1', client_id: 'c-1' });
   });
 
   it('accepts HTTP Basic credentials', async () => {
-    const out = await issueAccessToken({ grant_type: 'client_credentials' }, { client_id: 'c-1', client_secret: 's-1' }, deps);
+    const out = await issueAccessToken({ grant_type: 'client_credentials' }, { client_id: 'c-1', client_secret: 's-1' }, deps, '192.0.2.1');
     expect(out.token_type).toBe('Bearer');
   });
 
@@ -76,7 +76,7 @@ describe('issueAccessToken', () => {
     [{ grant_type: 'password', client_id: 'c-1', client_secret: 's-1' }, 'unsupported_grant_type'],
     [{ client_id: 'c-1', client_secret: 's-1' }, 'invalid_request'],
   ])('refuses %j with %s', async (form, code) => {
-    const err = await issueAccessToken(form, undefined, deps).catch((e: unknown) => e);
+    const err = await issueAccessToken(form, undefined, deps, '192.0.2.1').catch((e: unknown) => e);
     expect(err).toBeInstanceOf(OAuthError);
     expect((err as OAuthError).code).toBe(code);
     expect((err as OAuthError).status).toBe(code === 'invalid_client' ? 401 : 400);

@@ -43,6 +43,7 @@ export async function issueAccessToken(
   form: TokenRequest,
   basic: { client_id: string; client_secret: string } | undefined,
   deps: { merchants: MerchantDirectory; tokens: AccessTokens; clientThrottle: ClientThrottle; clock: Clock },
+  sourceIp: string,
 ): Promise<TokenResponse> {
   if (!form.grant_type) throw new OAuthError('invalid_request', 'grant_type is required');
   if (form.grant_type !== 'client_credentials') {
@@ -56,7 +57,7 @@ export async function issueAccessToken(
   if (!clientId || !clientSecret) throw new OAuthError('invalid_client', 'client authentication failed');
 
   const client = await withinAttemptBudget(
-    clientId,
+    { clientId, sourceIp },
     async () => {
       const found = await deps.merchants.getClient(clientId);
       // Hash even for an unknown client, so response time does not reveal which client ids exist.
