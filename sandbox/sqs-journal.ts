@@ -17,12 +17,20 @@
 import { randomUUID } from 'node:crypto';
 import { Journal, worthCompacting } from './journal.js';
 
-/** The parts of a local-aws-sqs queue the journal uses (typed in its lib/queue.d.ts). */
+/** What a queue takes a message with: the SendMessage request (or batch entry), or a redrive's copy. */
+interface RecordInput {
+  MessageBody: string;
+  DelaySeconds?: unknown;
+  MessageAttributes?: unknown;
+  MessageSystemAttributes?: unknown;
+}
+
+/** The parts of a local-aws-sqs queue the journal uses (lib/queue.d.ts types its input as any). */
 export interface LocalQueue {
   QueueName: string;
   DelaySeconds: number;
   MessageRetentionPeriod: number;
-  setRecord: (input: any, messageId?: string) => any; // eslint-disable-line @typescript-eslint/no-explicit-any
+  setRecord: (input: RecordInput, messageId?: string) => unknown;
   delete(receiptHandle: string): boolean;
   clearRecords(): void;
 }
@@ -81,7 +89,7 @@ export class SqsJournal {
       if (this.originals.has(queue)) continue;
       const setRecord = queue.setRecord;
       this.originals.set(queue, setRecord);
-      queue.setRecord = (input: { MessageBody: string; DelaySeconds?: unknown; MessageAttributes?: unknown; MessageSystemAttributes?: unknown }, messageId?: string) => {
+      queue.setRecord = (input: RecordInput, messageId?: string) => {
         const id = messageId ?? randomUUID();
         const delay = Number(input.DelaySeconds ?? queue.DelaySeconds) || 0;
         const entry: SentEntry = { op: 'send', id, queue: queue.QueueName, at: Date.now(), delay, body: input.MessageBody };
