@@ -1,8 +1,9 @@
 /**
  * Sending the link to the customer by email and SMS: initial sends, reminders and resends. Each
- * send is a request on the notifications queue; the notifier applies it at most once (its id is
- * recorded on the link in the same conditional write as the outcome), skips suppressed addresses,
- * and records SENT / SUPPRESSED. The stream then publishes `Payment Link Notification Sent`.
+ * send is a request on the notifications queue; the notifier applies it once (its id is recorded
+ * on the link in the same conditional write as the outcome, and that write is retried for seconds
+ * after a send: only a table unavailable for longer sends a message twice; SES and SNS take no
+ * idempotency key), skips suppressed addresses, and records SENT / SUPPRESSED. The stream then publishes `Payment Link Notification Sent`.
  */
 import { InvalidTransitionError, NotFoundError, DomainError } from '../errors.js';
 import type { IdempotentAttempt } from '../idempotency/idempotency.js';
@@ -103,16 +104,33 @@ export async function processNotification(request: NotificationRequest, deps: No
         : await deps.sms.send({ phone_number: address, message: deps.renderer.sms(link, context) });
     record = { id: request.id, channel: request.channel, kind: request.kind, status: 'SENT', at, message_id: sent.message_id };
   }
-  await updateLink(
-    load,
-    (current) =>
-      (current.notifications ?? []).some((n) => n.id === request.id)
-        ? { value: undefined }
-        : { next: { ...current, notifications: [...(current.notifications ?? []), record] }, value: undefined },
-    deps,
-  );
+  const recordOutcome = () =>
+    updateLink(
+      load,
+      (current) =>
+        (current.notifications ?? []).some((n) => n.id === request.id)
+          ? { value: undefined }
+          : { next: { ...current, notifications: [...(current.notifications ?? []), record] }, value: undefined },
+      deps,
+    );
+  // Once SES or SNS has the message, a failure to record it would bring the request back and send
+  // it again: the record is retried here first (a throttled or timed-out write), and the request
+  // fails (and is redelivered, so sent twice) only if the table stays unavailable for seconds.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await recordOutcome();
+      break;
+    } catch (error) {
+      if (attempt >= RECORD_ATTEMPTS) throw error;
+      await new Promise((resolve) => setTimeout(resolve, RECORD_RETRY_MS * 2 ** (attempt - 1)));
+    }
+  }
   return record.status === 'SENT' ? 'sent' : 'suppressed';
 }
+
+/** Recording a sent message: 5 attempts over about 3 s (0.2, 0.4, 0.8, 1.6 s apart). */
+const RECORD_ATTEMPTS = 5;
+const RECORD_RETRY_MS = 200;
 
 // ── Resend (API) ──────────────────────────────────────────────────────────────────────────────
 
