@@ -150,7 +150,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const { batchSize } = streamFunction.trigger;
   const stream = new StreamDelivery(async (event, context) => (await dispatcher)(event, context), logger, {
     batchSize,
-    maxAttempts: 5,
+    // The event source mapping's MaximumRetryAttempts, plus the first attempt.
+    maxAttempts: streamFunction.trigger.retryAttempts + 1,
     retryDelayMs: 200,
     functionName: streamFunction.name,
     ...(streamJournal ? { onHandled: (record, dead) => streamJournal.handled(record, dead) } : {}),

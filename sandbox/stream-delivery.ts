@@ -8,6 +8,9 @@ import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 
 import type { Logger } from '../shared/logger.js';
 import { lambdaContext } from './lambda-context.js';
 
+/** The longest pause between two attempts of a record (11 attempts then take about 15 s, not minutes). */
+const MAX_RETRY_DELAY_MS = 2_000;
+
 export type StreamHandler = (event: DynamoDBStreamEvent, context: ReturnType<typeof lambdaContext>) => Promise<DynamoDBBatchResponse>;
 
 export class StreamDelivery {
@@ -63,7 +66,11 @@ export class StreamDelivery {
         continue;
       }
       this.queue.splice(0, failedAt);
-      if (failedAt > 0) this.options.onHandled?.(batch[failedAt - 1]!, false);
+      if (failedAt > 0) {
+        this.options.onHandled?.(batch[failedAt - 1]!, false);
+        // Another record now heads the queue: attempts are counted per record, as on AWS.
+        this.attempts = 0;
+      }
       this.attempts += 1;
       if (this.attempts >= this.options.maxAttempts) {
         const dead = this.queue.shift();
@@ -75,7 +82,7 @@ export class StreamDelivery {
         this.attempts = 0;
         continue;
       }
-      await new Promise((r) => setTimeout(r, this.options.retryDelayMs * 2 ** (this.attempts - 1)));
+      await new Promise((r) => setTimeout(r, Math.min(MAX_RETRY_DELAY_MS, this.options.retryDelayMs * 2 ** (this.attempts - 1))));
     }
   }
 }
