@@ -1,7 +1,8 @@
 /**
  * Races (issue 9, the suite that keeps looking): real concurrency against dynalite, no mock of the
  * store. The provider-webhook consumer is invoked once per notification, all at once (as Lambda
- * scales out over the queue), together with the cancel route and the workflow's expiry task.
+ * scales out over the queue), together with the cancel route, the workflow's expiry and reminder
+ * tasks and the notifier.
  * Every race must end in one of its legal outcomes, never a mix: the final state of each link, its
  * published events and its merchant-webhook records are asserted exactly, and the counts printed.
  *
@@ -9,12 +10,15 @@
  * the test delivers them itself, at the moment of the race.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeHandler as makeNotifier } from '../../functions/notifier/handler.js';
 import { makeHandler as makeConsumer } from '../../functions/provider-webhook-consumer/handler.js';
 import { makeHandler as makeExpire } from '../../functions/workflow-expire/handler.js';
+import { makeHandler as makeReminder } from '../../functions/workflow-reminder/handler.js';
 import { lambdaContext } from '../../sandbox/lambda-context.js';
 import { QUEUES } from '../../shared/app/queues.js';
 import type { PaymentLink } from '../../shared/domain/link/model.js';
 import type { PaymentLinkResource } from '../../shared/domain/link/schemas.js';
+import { notificationId } from '../../shared/domain/notifications/notifications.js';
 import { useSandboxWithMerchants } from '../support/api-client.js';
 import { ShiftedClock, invokeConcurrently, providerEventMessage, type ConcurrentRun } from '../support/concurrency.js';
 import { createLinkBody } from '../support/fixtures.js';
@@ -220,6 +224,66 @@ describe('races on one link, against dynalite', () => {
       expect([h.statuses, h.linkWebhooks, h.deliveries]).toEqual([['CREATED', 'CANCELLED'], ['CANCELLED'], 1]);
     }
     report('two cancels', { links: LINKS_PER_RACE, status_changes: LINKS_PER_RACE, webhooks: LINKS_PER_RACE });
+  });
+
+  it('a reminder racing PAID: each reminder sent at most once and recorded; none once PAID is committed', async () => {
+    const links = await Promise.all(
+      Array.from({ length: LINKS_PER_RACE }, async (_, i) => {
+        const email = `race-${i}-${Date.now()}@example.com`;
+        const link = await newLink({ customer: { email }, send_by_email: true });
+        return { link, email, bodies: await authorizedAtProvider(link) };
+      }),
+    );
+    await ctx.sb.settle(); // the initial emails are out
+    const reminderTask = makeReminder(ctx.sb.deps);
+    const notifier = makeNotifier(ctx.sb.deps);
+    const notify = (linkId: string, at: string) =>
+      invokeConcurrently(notifier, [JSON.stringify({ id: notificationId(linkId, 'EMAIL', 'REMINDER', at), payment_link_id: linkId, channel: 'EMAIL', kind: 'REMINDER' })], {
+        functionName: 'notifier',
+        maxReceives: QUEUES.notifications.maxReceives,
+      });
+    const emailsTo = async (to: string) => (await ctx.sb.ses.fetchEmails()).filter((e) => e.destination.to.includes(to)).length;
+    const reminders = (link: PaymentLink) => (link.notifications ?? []).filter((n) => n.kind === 'REMINDER');
+
+    // At once, per link: the workflow's reminder task (it queues a reminder for the sandbox's
+    // notifier), a notifier already sending another reminder, and the payment.
+    const taskAt = clock.now().toISOString();
+    clock.advance(1);
+    const sendingAt = clock.now().toISOString();
+    await Promise.all(
+      links.map(({ link, bodies }, i) =>
+        Promise.all([reminderTask({ payment_link_id: link.id, at: taskAt }, lambdaContext('workflow-reminder')), notify(link.id, sendingAt), after(i, link.id, () => consume(bodies))]),
+      ),
+    );
+    await ctx.sb.settle();
+    let reminded = 0;
+    let recordedAfterPaid = 0;
+    for (const { link, email } of links) {
+      const paid = await stored(link.id);
+      await expectKeptPayment(paid);
+      const sent = reminders(paid);
+      expect(sent.length).toBeLessThanOrEqual(2);
+      expect(new Set(sent.map((n) => n.id)).size).toBe(sent.length);
+      expect(await emailsTo(email)).toBe(1 + sent.length); // the initial email, and each reminder recorded once
+      reminded += sent.length;
+      const events = ctx.sb.bus.events.filter((e) => e.detail.payment_link_id === link.id);
+      const paidVersion = Number(events.find((e) => e.detail.status === 'PAID')!.detail.version);
+      recordedAfterPaid += events.filter((e) => e.detail.kind === 'REMINDER' && Number(e.detail.version) > paidVersion).length;
+    }
+
+    // PAID committed: a reminder that comes now is neither queued nor sent.
+    clock.advance(1);
+    const afterPaid = clock.now().toISOString();
+    const tasks = await Promise.all(links.map(({ link }) => reminderTask({ payment_link_id: link.id, at: afterPaid }, lambdaContext('workflow-reminder'))));
+    expect(tasks.map((t) => t.reminded)).toEqual(Array(LINKS_PER_RACE).fill([]));
+    await Promise.all(links.map(({ link }) => notify(link.id, afterPaid)));
+    await ctx.sb.settle();
+    const outcomes = ctx.logs.filter((l) => l.message === 'notification' && String(l.notification_id).endsWith(afterPaid)).map((l) => l.outcome);
+    expect(outcomes).toEqual(Array(LINKS_PER_RACE).fill('skipped'));
+    for (const { link, email } of links) expect(await emailsTo(email)).toBe(1 + reminders(await stored(link.id)).length);
+    // A reminder decided on a read just before PAID may be recorded (and reach the customer) after
+    // it: that is the race itself, counted here; nothing decided after PAID goes out (asserted above).
+    report('reminder vs PAID', { links: LINKS_PER_RACE, reminders_sent: reminded, recorded_after_paid: recordedAfterPaid, skipped_once_paid: outcomes.length });
   });
 
   // Last: it moves the sandbox's clock past the links' expiry (later races would see it too).
