@@ -1,6 +1,6 @@
 /**
  * The sandbox's bus with a data dir: every event published is journaled before `publish` returns,
- * and a restart lists them all again at GET /sandbox/events, as EventBridge would have delivered
+ * and a restart lists them again at GET /sandbox/events (the latest KEEP_EVENTS), as EventBridge would have delivered
  * them to its targets whatever became of the publisher. Like EventBridge, at least once: an event
  * republished after a crash (its stream record was redelivered) is listed again, under the same id.
  */
@@ -9,14 +9,17 @@ import { SandboxEventBus } from './event-bus.js';
 import { Journal } from './journal.js';
 
 export class JournaledEventBus extends SandboxEventBus {
-  private constructor(private readonly journal: Journal<BusEvent>) {
-    super();
+  private constructor(
+    private readonly journal: Journal<BusEvent>,
+    keep?: number,
+  ) {
+    super(keep);
   }
 
-  static open(path: string): JournaledEventBus {
+  static open(path: string, keep?: number): JournaledEventBus {
     const { journal, entries } = Journal.open<BusEvent>(path);
-    const bus = new JournaledEventBus(journal);
-    bus.events.push(...entries);
+    const bus = new JournaledEventBus(journal, keep);
+    bus.remember(entries);
     return bus;
   }
 
