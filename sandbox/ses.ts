@@ -4,6 +4,8 @@
  *
  * aws-ses-v2-local quirks (checked against 2.10.2):
  * - The store is module state: every server in one process shares it, and `clear()` empties it for all.
+ * - It keeps every email: the sandbox trims it to the latest `keepEmails` (dist/store.js, whose
+ *   array is the store itself).
  * - Message tags and the configuration set are accepted and dropped (not in the store).
  * - `at` is in epoch seconds, and `GET /store?since=` filters on it (whole seconds, inclusive).
  * - A port in use does not reject its start promise (express hands the error to the listen
@@ -19,7 +21,13 @@ export interface SandboxSesOptions {
   port?: number;
   host?: string;
   region?: string;
+  /** How many emails the inbox keeps (the latest; KEEP_EMAILS by default), trimmed every few seconds. */
+  keepEmails?: number;
 }
+
+/** Emails kept in the inbox, like the SMS outbox's 1,000: a long-lived sandbox does not grow with every email. */
+export const KEEP_EMAILS = 1000;
+const TRIM_EVERY_MS = 5000;
 
 /** An email as aws-ses-v2-local stores it. */
 export interface CapturedEmail {
@@ -44,6 +52,8 @@ export interface SandboxSes {
   /** Captured emails, oldest first; `since` keeps those captured in that second or later. */
   fetchEmails(since?: Date): Promise<CapturedEmail[]>;
   clear(): Promise<void>;
+  /** Drops all but the latest `keepEmails` emails (the sandbox does it every few seconds). */
+  trim(): void;
   close(): Promise<void>;
 }
 
@@ -76,6 +86,15 @@ export async function startSes(options: SandboxSesOptions = {}): Promise<Sandbox
   const port = (server.address() as AddressInfo).port;
   const base = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
   const client = new SESv2Client({ endpoint: base, region, credentials: CREDENTIALS });
+  // The store is the module's own array (no API trims it): drop the oldest in place.
+  const storeModule = (await import('aws-ses-v2-local/dist/store.js')) as unknown as { getStoreReadonly?: () => { emails: unknown[] }; default?: { getStoreReadonly: () => { emails: unknown[] } } };
+  const getStore = storeModule.getStoreReadonly ?? storeModule.default!.getStoreReadonly;
+  const keep = options.keepEmails ?? KEEP_EMAILS;
+  const trim = () => {
+    const { emails } = getStore();
+    if (emails.length > keep) emails.splice(0, emails.length - keep);
+  };
+  const trimmer = setInterval(trim, TRIM_EVERY_MS).unref();
 
   let closed: Promise<void> | undefined;
   return {
@@ -95,8 +114,10 @@ export async function startSes(options: SandboxSesOptions = {}): Promise<Sandbox
       const res = await fetch(`${base}/clear-store`, { method: 'POST' });
       if (!res.ok) throw new Error(`aws-ses-v2-local POST /clear-store answered ${res.status}`);
     },
+    trim,
     close: () =>
       (closed ??= (async () => {
+        clearInterval(trimmer);
         client.destroy();
         await closeServer(server);
       })()),
