@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'cdk.out/', '.sandbox/', 'dist/', 'coverage/', '.stryker-tmp/', 'reports/', '.scratch/'] },
+  { ignores: ['node_modules/', 'cdk.out/', '.sandbox/', 'dist/', 'coverage/', '.stryker-tmp*/', 'reports/', '.scratch/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
