@@ -85,3 +85,28 @@ describe('effectsOfLinkChange', () => {
     expect(effectsOfLinkChange(created, opened, merchant, urls)).toEqual(effectsOfLinkChange(created, opened, merchant, urls));
   });
 });
+
+describe('effectsOfLinkChange for a merchant the directory no longer has, and for writes after the end', () => {
+  it('a new link of an unknown merchant still gets its sends and a workflow (expiry only, no merchant reminders)', () => {
+    const effects = effectsOfLinkChange(undefined, created, undefined, urls);
+    expect(effects.notifications.map((n) => n.channel)).toEqual(['EMAIL', 'SMS']);
+    expect(effects.startWorkflow).toEqual({ payment_link_id: created.id, reminders: [], expires_at: '2025-03-05T14:30:00.000Z', grace_seconds: 900 });
+  });
+
+  it("a change of an unknown merchant's link goes to the link's own webhook URL, or nowhere", () => {
+    const withHook = storedLink({ webhook: { url: 'https://shop.example/paylink-hook' } });
+    const effects = effectsOfLinkChange(withHook, next(withHook, { status: 'OPENED' }), undefined, urls);
+    expect(effects.webhooks.map((w) => [w.type, w.url])).toEqual([['payment_link.status_changed', 'https://shop.example/paylink-hook']]);
+    expect(effectsOfLinkChange(created, next(created, { status: 'OPENED' }), undefined, urls).webhooks).toEqual([]);
+  });
+
+  it('a late payment recorded on a PAID link, or a write on a CANCELLED one, does not stop the workflow again', () => {
+    const paid = next(created, { status: 'PAID', payments: [{ id: 'p-1', authorization_status: 'AUTHORIZED' }] });
+    const late = next(paid, { payments: [...paid.payments, { id: 'p-2', authorization_status: 'AUTHORIZED', late_settlement: 'VOID_PENDING' }] });
+    const effects = effectsOfLinkChange(paid, late, merchant, urls);
+    expect(effects.webhooks.map((w) => w.type)).toEqual(['payment.status_changed']);
+    expect(effects.stopWorkflow).toBeUndefined();
+    const cancelled = next(created, { status: 'CANCELLED' });
+    expect(effectsOfLinkChange(cancelled, next(cancelled, { resend_requests: [] }), merchant, urls).stopWorkflow).toBeUndefined();
+  });
+});
