@@ -17,6 +17,6 @@ export function parseDurationMs(duration: string): number | undefined {
 export interface ReminderPolicy {
   /** Durations before expiry, e.g. ['PT24H']. */
   before_expiry: string[];
-  /** Only for links that live at least this long (e.g. 'PT48H'); undefined: always. */
+  /** Only for links that live longer than this (e.g. 'PT48H'); undefined: always. */
   min_lifetime?: string;
 }
