@@ -27,6 +27,8 @@ export default {
   reporters: ['clear-text', 'progress', 'json'],
   jsonReporter: { fileName: 'reports/mutation/mutation.json' },
   tempDirName: '.stryker-tmp',
+  // Not copied into the sandbox: other runs' temp dirs, the sandbox's data, CDK output, scratch files.
+  ignorePatterns: ['/.stryker-tmp*', '/.sandbox', '/cdk.out', '/.scratch'],
   thresholds: { high: 80, low: 60, break: null },
   ignoreStatic: true,
 };
