@@ -91,17 +91,33 @@ const RESERVED_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 
 /**
  * Refuses (400, naming the place) a body nested deeper than MAX_JSON_DEPTH or with a reserved key
- * anywhere: both would otherwise reach recursive code (validation, marshalling) and end as a 500.
+ * anywhere: both would otherwise reach recursive code (validation, marshalling) and end as a 500;
+ * so would a number the table cannot keep (numberProblem).
  * Every key and string must be well-formed text: no lone surrogate (a JSON `\ud800` escape) and no
  * U+FFFD, all that is left of bytes that were not UTF-8 (text-hygiene.ts).
  * Iterative, so the check itself cannot overflow the stack.
  */
+/**
+ * Numbers the table keeps exactly: integers within ±(2^53−1) (beyond, JSON.parse has already lost
+ * digits, and the DynamoDB marshaller refuses them) and no non-zero magnitude below 1e-130
+ * (DynamoDB's smallest). Fractions such as 0.075 are fine.
+ */
+function numberProblem(n: number): string | undefined {
+  if (Math.abs(n) > Number.MAX_SAFE_INTEGER) return `must be between -${Number.MAX_SAFE_INTEGER} and ${Number.MAX_SAFE_INTEGER}`;
+  if (n !== 0 && Math.abs(n) < 1e-130) return 'is too close to zero to be stored (at least 1e-130 in magnitude, or 0)';
+  return undefined;
+}
+
 export function checkJsonShape(value: unknown): void {
   const stack: Array<{ node: unknown; path: string[] }> = [{ node: value, path: [] }];
   while (stack.length > 0) {
     const { node, path } = stack.pop()!;
     if (typeof node === 'string') {
       const problem = encodingProblem(node);
+      if (problem) throw ValidationError.field(toPointer(path), problem);
+    }
+    if (typeof node === 'number') {
+      const problem = numberProblem(node);
       if (problem) throw ValidationError.field(toPointer(path), problem);
     }
     if (typeof node !== 'object' || node === null) continue;

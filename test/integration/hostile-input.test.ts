@@ -2,6 +2,7 @@
  * Input an attacker (or a buggy client) sends: every answer is a 4xx naming the problem, never a
  * 500, and nothing is created (issue 9, item 5). Over the sandbox's HTTP front, like a caller.
  */
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call, useSandboxWithMerchants } from '../support/api-client.js';
 import { createLinkBody } from '../support/fixtures.js';
@@ -32,6 +33,27 @@ describe('hostile input', () => {
     expect(kept.status).toBe(201);
     expect(kept.body.order.additional_data).toEqual({ toString: 'x', hasOwnProperty: 'y' });
     expect((await ctx.m1.get<{ items: unknown[] }>(`${PATH}?order_reference=proto-__proto__`)).body.items).toEqual([]);
+  });
+
+  it('numbers DynamoDB cannot keep exactly are a 400 naming the place, found by the property tests (issue 9, item 5)', async () => {
+    for (const [raw, pointer] of [
+      ['{"big":-9007199254740992}', '/order/additional_data/big'],
+      ['{"list":[1,12345678901234567890]}', '/order/additional_data/list/1'],
+      ['{"tiny":1e-200}', '/order/additional_data/tiny'],
+    ] as const) {
+      const body = JSON.stringify(createLinkBody({ order: { reference: 'numbers', additional_data: {} } })).replace('"additional_data":{}', `"additional_data":${raw}`);
+      const r = await call(ctx.sb.url, 'POST', PATH, { headers: { ...ctx.m1.headers, 'content-type': 'application/json' }, body });
+      expect(r.status, `${raw}: ${r.text}`).toBe(400);
+      expect(r.text).toContain(pointer);
+    }
+    const kept = await ctx.m1.post<{ order: { additional_data: Record<string, unknown> } }>(
+      PATH,
+      createLinkBody({ order: { reference: 'numbers-ok', additional_data: { max: 9007199254740991, min: -9007199254740991, rate: 0.075, zero: 0 } } }),
+    );
+    expect(kept.status, kept.text).toBe(201);
+    expect(kept.body.order.additional_data).toEqual({ max: 9007199254740991, min: -9007199254740991, rate: 0.075, zero: 0 });
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8').replace(/\s+/g, ' ');
+    expect(readme).toContain('integers within ±9007199254740991 (2^53−1) and no non-zero value closer to zero than 1e-130');
   });
 
   it('JSON nested deeper than a sane limit is a 400, not a stack overflow', async () => {
