@@ -20,7 +20,12 @@ import { snapshotDiff, tableSnapshot, type TableSnapshot } from './support/table
 const PATH = '/payment/v2/payment-links';
 const RUNS = Number(process.env.PAYLINK_FC_RUNS ?? 100);
 const SEED = process.env.PAYLINK_FC_SEED === undefined ? undefined : Number(process.env.PAYLINK_FC_SEED);
-const params = { numRuns: RUNS, ...(SEED === undefined ? {} : { seed: SEED }) };
+/**
+ * Runs and shrinking stop after 40 s, inside the test's 60 s: a failure found late is still reported
+ * with its seed and the smallest counterexample so far, instead of a bare timeout that leaves the
+ * shrinker sending requests into the next property.
+ */
+const params = { numRuns: RUNS, interruptAfterTimeLimit: 40_000, ...(SEED === undefined ? {} : { seed: SEED }) };
 
 const ctx = useSandboxWithMerchants(beforeAll, afterAll, { sqsVisibilityTimeoutSeconds: 0.3 });
 /** Links of the second merchant: real ids the first must never reach. */
