@@ -4,11 +4,11 @@ import { JoseRedirectionSigner, generateRedirectionKey, publicJwk, rotateKeys } 
 import { NotFoundError } from '../../shared/domain/errors.js';
 import { applyProviderEvent, openForPayment, shopperReturn } from '../../shared/domain/payments/link-payments.js';
 import { createPaymentLink } from '../../shared/domain/link/commands.js';
-import type { PaymentLink } from '../../shared/domain/link/model.js';
 import type { CreatePaymentLinkInput } from '../../shared/domain/link/schemas.js';
 import { StaticProviderRegistry } from '../../shared/providers/registry.js';
 import { FakeProvider, FixedClock, MemoryLinkStore, MemoryMerchantDirectory, demoMerchant, providerEvent, sequentialIds } from '../support/fakes.js';
 import { createLinkBody } from '../support/fixtures.js';
+import { forceStatus } from '../support/payment-links.js';
 
 const urls = { apiBaseUrl: 'https://api.example.com', payBaseUrl: 'https://pay.example.com' };
 
@@ -26,11 +26,6 @@ async function setup(overrides: Record<string, unknown> = {}) {
   });
   const deps = { links, clock, providers, merchants, urls };
   return { links, clock, provider, providers, link, deps };
-}
-
-async function forceStatus(links: MemoryLinkStore, id: string, status: PaymentLink['status']) {
-  const l = (await links.get(id))!;
-  await links.update({ ...l, status, version: l.version + 1 }, l.version);
 }
 
 describe('openForPayment', () => {

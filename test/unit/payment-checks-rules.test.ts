@@ -3,30 +3,15 @@
  * suite): which provider answer confirms a notification, and which mismatches are recorded once.
  */
 import { describe, expect, it } from 'vitest';
-import { createPaymentLink } from '../../shared/domain/link/commands.js';
 import type { PaymentLink, PaymentMismatch } from '../../shared/domain/link/model.js';
-import type { CreatePaymentLinkInput } from '../../shared/domain/link/schemas.js';
-import { applyProviderEvent, openForPayment } from '../../shared/domain/payments/link-payments.js';
+import { applyProviderEvent } from '../../shared/domain/payments/link-payments.js';
 import { paymentMismatches, recordMismatch } from '../../shared/domain/payments/payment-checks.js';
 import type { ProviderPayment } from '../../shared/providers/payment-provider.js';
-import { StaticProviderRegistry } from '../../shared/providers/registry.js';
-import { FakeProvider, FixedClock, MemoryLinkStore, MemoryMerchantDirectory, demoMerchant, providerEvent, sequentialIds } from '../support/fakes.js';
-import { createLinkBody } from '../support/fixtures.js';
-
-const urls = { apiBaseUrl: 'https://api.example.com', payBaseUrl: 'https://pay.example.com' };
+import { providerEvent } from '../support/fakes.js';
+import { openedLink } from '../support/payment-links.js';
 
 /** A link of 4,299 EUR, opened `sessions` times (client sessions cs-1, cs-2, ...). */
-async function opened(sessions = 1) {
-  const links = new MemoryLinkStore();
-  const clock = new FixedClock();
-  const provider = new FakeProvider();
-  const deps = { links, clock, providers: new StaticProviderRegistry([provider]), merchants: new MemoryMerchantDirectory([demoMerchant], [], {}), urls };
-  const body = createLinkBody({ entity_id: demoMerchant.entity_id, amount: 4299, currency: 'EUR' }) as CreatePaymentLinkInput;
-  const created = await createPaymentLink(body, demoMerchant, { links, clock, ids: sequentialIds(), urlPolicy: 'production' });
-  for (let i = 0; i < sessions; i++) await openForPayment(created.id, deps);
-  const link = (await links.get(created.id))!;
-  return { links, provider, deps, link };
-}
+const opened = (sessions = 1) => openedLink(sessions, { amount: 4299, currency: 'EUR' });
 
 const payment = (link: PaymentLink, id = 'p-1', extra: Partial<ProviderPayment> = {}): ProviderPayment =>
   providerEvent(link.id, id, 'AUTHORIZED', { amount: 4299, currency: 'EUR', client_session_id: 'cs-1', ...extra }).payment;

@@ -4,36 +4,12 @@
  * the settlement (void or refund) of late and mismatched payments, once each.
  */
 import { describe, expect, it } from 'vitest';
-import { createPaymentLink } from '../../shared/domain/link/commands.js';
-import type { PaymentLink } from '../../shared/domain/link/model.js';
-import type { CreatePaymentLinkInput } from '../../shared/domain/link/schemas.js';
-import { applyProviderEvent, decidePaymentEvent, openForPayment, settlePayments } from '../../shared/domain/payments/link-payments.js';
-import { StaticProviderRegistry } from '../../shared/providers/registry.js';
-import { FakeProvider, FixedClock, MemoryLinkStore, MemoryMerchantDirectory, demoMerchant, providerEvent, sequentialIds } from '../support/fakes.js';
-import { createLinkBody } from '../support/fixtures.js';
-
-const urls = { apiBaseUrl: 'https://api.example.com', payBaseUrl: 'https://pay.example.com' };
+import { applyProviderEvent, decidePaymentEvent, settlePayments } from '../../shared/domain/payments/link-payments.js';
+import { providerEvent } from '../support/fakes.js';
+import { forceStatus, openedLink } from '../support/payment-links.js';
 
 /** A link of 12,000 EUR, opened `sessions` times (client sessions cs-1, cs-2, ...). */
-async function opened(sessions = 1) {
-  const links = new MemoryLinkStore();
-  const clock = new FixedClock();
-  const provider = new FakeProvider();
-  const deps = { links, clock, providers: new StaticProviderRegistry([provider]), merchants: new MemoryMerchantDirectory([demoMerchant], [], {}), urls };
-  const body = createLinkBody({ entity_id: demoMerchant.entity_id }) as CreatePaymentLinkInput;
-  const created = await createPaymentLink(body, demoMerchant, { links, clock, ids: sequentialIds(), urlPolicy: 'production' });
-  for (let i = 0; i < sessions; i++) await openForPayment(created.id, deps);
-  const link = (await links.get(created.id))!;
-  const stored = async () => (await links.get(link.id))!;
-  const apply = (paymentId: string, status: Parameters<typeof providerEvent>[2], extra: Parameters<typeof providerEvent>[3] = {}) =>
-    applyProviderEvent(provider.raise(providerEvent(link.id, paymentId, status, extra)), deps);
-  return { links, provider, deps, link, stored, apply };
-}
-
-async function forceStatus(links: MemoryLinkStore, id: string, status: PaymentLink['status']) {
-  const l = (await links.get(id))!;
-  await links.update({ ...l, status, version: l.version + 1 }, l.version);
-}
+const opened = (sessions = 1) => openedLink(sessions);
 
 describe('link status with several attempts', () => {
   it('returns to OPENED when an attempt is refused and the other attempts are all over', async () => {
