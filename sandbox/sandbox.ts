@@ -147,12 +147,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const dispatcher = new Promise<StreamHandler>((resolve) => (dispatch = resolve));
   const [streamFunction] = functionsTriggeredBy('stream');
   if (!streamFunction) throw new Error('the manifest has no stream function');
-  const { batchSize } = streamFunction.trigger;
-  const stream = new StreamDelivery(async (event, context) => (await dispatcher)(event, context), logger, {
-    batchSize,
-    // The event source mapping's MaximumRetryAttempts, plus the first attempt.
-    maxAttempts: streamFunction.trigger.retryAttempts + 1,
-    retryDelayMs: 200,
+  const stream = StreamDelivery.forTrigger(async (event, context) => (await dispatcher)(event, context), logger, streamFunction.trigger, {
     functionName: streamFunction.name,
     ...(streamJournal ? { onHandled: (record, dead) => streamJournal.handled(record, dead) } : {}),
   });

@@ -5,6 +5,7 @@
  * `onHandled` hears, in order, of each record the dispatcher is done with (the stream journal's mark).
  */
 import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
+import type { StreamTrigger } from '../shared/app/functions.js';
 import type { Logger } from '../shared/logger.js';
 import { lambdaContext } from './lambda-context.js';
 
@@ -31,6 +32,19 @@ export class StreamDelivery {
       onHandled?: (record: DynamoDBRecord, dead: boolean) => void;
     } = { batchSize: 100, maxAttempts: 5, retryDelayMs: 200 },
   ) {}
+
+  /**
+   * Delivery as the manifest's stream trigger configures the event source mapping: its batch size,
+   * and its MaximumRetryAttempts plus the first attempt before a record is given up on.
+   */
+  static forTrigger(
+    handler: StreamHandler,
+    logger: Logger,
+    trigger: Pick<StreamTrigger, 'batchSize' | 'retryAttempts'>,
+    options: { retryDelayMs?: number; functionName?: string; onHandled?: (record: DynamoDBRecord, dead: boolean) => void } = {},
+  ): StreamDelivery {
+    return new StreamDelivery(handler, logger, { retryDelayMs: 200, ...options, batchSize: trigger.batchSize, maxAttempts: trigger.retryAttempts + 1 });
+  }
 
   push(record: DynamoDBRecord): void {
     this.queue.push(record);

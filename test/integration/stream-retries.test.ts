@@ -5,6 +5,7 @@
 import type { DynamoDBRecord } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { StreamDelivery } from '../../sandbox/stream-delivery.js';
+import { functionsTriggeredBy } from '../../shared/app/functions.js';
 import { createLogger } from '../../shared/logger.js';
 
 const record = (n: number): DynamoDBRecord => ({ eventID: String(n), dynamodb: { SequenceNumber: String(n).padStart(21, '0') } });
@@ -50,5 +51,23 @@ describe('sandbox stream delivery', () => {
     expect(stream.deadLetters.map((r) => r.eventID)).toEqual(['2']);
     // Record 1 goes alone (delivery starts at the first push), then 3 attempts of record 2, then 3.
     expect(calls).toBe(5);
+  });
+
+  it("gives up after the manifest's retryAttempts + 1 attempts, as the event source mapping does (10 retries: 11 attempts)", async () => {
+    const [stream] = functionsTriggeredBy('stream');
+    let calls = 0;
+    const delivery = StreamDelivery.forTrigger(
+      async (event) => {
+        calls++;
+        return { batchItemFailures: [{ itemIdentifier: event.Records[0]!.dynamodb!.SequenceNumber! }] };
+      },
+      createLogger({ level: 'error', write: () => {} }),
+      stream!.trigger,
+      { retryDelayMs: 1 },
+    );
+    delivery.push(record(1));
+    await delivery.drain();
+    expect(calls).toBe(11);
+    expect(delivery.deadLetters.map((r) => r.eventID)).toEqual(['1']);
   });
 });
