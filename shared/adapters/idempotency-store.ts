@@ -87,17 +87,23 @@ export class DynamoIdempotencyStore implements IdempotencyStore {
     if (await this.conditionally(() => this.db.send(newClaimRequest(this.tableName, key, claim)))) {
       return { state: 'claimed', holder: claim.holder, request_id: claim.requestId, resumed: false };
     }
-    try {
-      const out = await this.db.send(takeoverRequest(this.tableName, key, claim));
-      return { state: 'claimed', holder: claim.holder, request_id: String(out.Attributes?.request_id), resumed: true };
-    } catch (err) {
-      if (!isConditionalCheckFailed(err)) throw err;
-    }
+    // Taken: read it first (a replay, the common case, needs nothing else), and try a takeover only
+    // when the holder's lease is over.
     const out = await this.db.send(new GetCommand({ TableName: this.tableName, Key: keys.idempotency(key), ConsistentRead: true }));
     const item = out.Item;
     if (!item) return this.claim(key, requestHash, times); // released in between: try again
     if (item.state === 'completed') {
       return { state: 'completed', request_hash: String(item.request_hash), response: item.response as StoredResponse };
+    }
+    const leaseOver = typeof item.lease_until_ms !== 'number' || item.lease_until_ms < claim.now.getTime();
+    if (leaseOver && item.request_hash === requestHash) {
+      try {
+        const taken = await this.db.send(takeoverRequest(this.tableName, key, claim));
+        return { state: 'claimed', holder: claim.holder, request_id: String(taken.Attributes?.request_id), resumed: true };
+      } catch (err) {
+        if (!isConditionalCheckFailed(err)) throw err;
+        return this.claim(key, requestHash, times); // another retry took it, or it ended: read again
+      }
     }
     return { state: 'in_progress', request_hash: String(item.request_hash) };
   }
